@@ -1,0 +1,79 @@
+"""Practitioners: the people who sign in to Joined Up."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+
+class ProfessionalBackground(models.TextChoices):
+    TEACHING = "teaching", "Teaching"
+    EARLY_YEARS = "early_years", "Early years"
+    NURSING = "nursing", "Nursing"
+    HEALTH_VISITING = "health_visiting", "Health visiting"
+    MEDICINE = "medicine", "Medicine"
+    PSYCHOLOGY = "psychology", "Psychology"
+    SPEECH_AND_LANGUAGE = "speech_and_language", "Speech and language therapy"
+    SOCIAL_WORK = "social_work", "Social work"
+    FAMILY_SUPPORT = "family_support", "Family support"
+    YOUTH_WORK = "youth_work", "Youth work"
+    POLICING = "policing", "Policing"
+    YOUTH_JUSTICE = "youth_justice", "Youth justice"
+    HOUSING = "housing", "Housing"
+    ADMINISTRATION = "administration", "Administration and management"
+    OTHER = "other", "Other"
+
+
+class Practitioner(AbstractUser):
+    """A person who works with children, employed by a home agency.
+
+    A practitioner keeps their home agency (employer, line manager, professional supervisor)
+    even when they work in a multi-agency partnership; partnership roles are memberships.
+    """
+
+    email = models.EmailField("Email address", unique=True)
+    home_agency = models.ForeignKey(
+        "partnerships.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="practitioners",
+    )
+    job_title = models.CharField(max_length=200, blank=True)
+    professional_background = models.CharField(
+        max_length=32, choices=ProfessionalBackground.choices, blank=True
+    )
+    phone = models.CharField("Telephone", max_length=40, blank=True)
+    line_manager = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="line_reports",
+        help_text="Line manager in the home agency.",
+    )
+    professional_supervisor = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="supervisees",
+        help_text="Supervisor from the practitioner's own discipline, such as nursing or psychology.",
+    )
+    signed_in_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_system_administrator(self) -> bool:
+        """Administrators manage accounts; they see no child data through this role."""
+        return self.is_superuser
+
+    def record_sign_in(self) -> None:
+        self.signed_in_at = timezone.now()
+        self.save(update_fields=["signed_in_at"])

@@ -1,0 +1,55 @@
+"""Children's pages: thin views that ask the policy module, then call selectors/services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from joinedup.children import selectors, services
+from joinedup.children.forms import EndInvolvementForm
+from joinedup.children.models import Involvement
+from joinedup.sharing import policy
+
+
+@require_GET
+def child_list(request: HttpRequest) -> HttpResponse:
+    page = selectors.my_involvements_page(
+        practitioner=request.user,
+        page_number=request.GET.get("page"),
+        path=request.get_full_path(),
+        page_size=settings.PAGE_SIZE,
+    )
+    return render(request, "children/child_list.html", {"involvements_page": page})
+
+
+@require_GET
+def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
+    record = selectors.child_record(practitioner=request.user, child_id=child_id, path=request.get_full_path())
+    return render(
+        request,
+        "children/child_detail.html",
+        {"record": record, "child": record.child, "end_form": EndInvolvementForm()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def end_involvement(request: HttpRequest, child_id: int, involvement_id: int) -> HttpResponse:
+    involvement = get_object_or_404(
+        Involvement.objects.select_related("child", "agency"), pk=involvement_id, child_id=child_id
+    )
+    policy.require(policy.can_end_involvement(request.user, involvement), "You can only end your own current involvement.")
+    form = EndInvolvementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.end_involvement(
+            practitioner=request.user, involvement=involvement, reason=form.cleaned_data["reason"]
+        )
+        messages.success(
+            request,
+            f"Your involvement with {involvement.child.full_name} has ended. "
+            "You no longer have access to their record.",
+        )
+        return redirect("home")
+    return render(request, "children/end_involvement.html", {"involvement": involvement, "form": form})

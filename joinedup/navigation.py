@@ -1,0 +1,57 @@
+"""The service navigation: one list, so later parts of the product add themselves here.
+
+Each entry names a URL and a policy question deciding whether the signed-in person sees
+it. The child index, casework, referrals, partnership toolkit and reports join this list
+as they are built (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from joinedup.sharing import policy
+
+
+@dataclass(frozen=True)
+class NavigationEntry:
+    label: str
+    url_name: str
+    section: str
+    shown_to: Callable[[Any], bool]
+
+
+def _practitioner(user: Any) -> bool:
+    return bool(user.is_authenticated)
+
+
+ENTRIES = [
+    NavigationEntry("Home", "home", "home", _practitioner),
+    NavigationEntry("Children", "children:list", "children", _practitioner),
+    NavigationEntry("Partnerships", "partnerships:list", "partnerships", _practitioner),
+    NavigationEntry("Agencies", "partnerships:agency-list", "agencies", _practitioner),
+    NavigationEntry("Accounts", "accounts:manage-list", "accounts", lambda user: bool(policy.can_manage_accounts(user))),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation_items": []}
+    match = request.resolver_match
+    current = ""
+    if match is not None:
+        current = "home" if match.view_name == "home" else (match.namespace or "")
+        if match.view_name.startswith("partnerships:agency"):
+            current = "agencies"
+    return {
+        "navigation_items": [
+            {"label": entry.label, "href": reverse(entry.url_name), "active": entry.section == current}
+            for entry in ENTRIES
+            if entry.shown_to(user)
+        ]
+    }

@@ -1,0 +1,166 @@
+"""Agencies and the multi-agency partnerships they form."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Sector(models.TextChoices):
+    EDUCATION = "education", "Education"
+    HEALTH = "health", "Health"
+    SOCIAL_CARE = "social_care", "Children's social care"
+    POLICE = "police", "Police"
+    YOUTH_JUSTICE = "youth_justice", "Youth justice"
+    HOUSING = "housing", "Housing"
+    VOLUNTARY = "voluntary", "Voluntary and community"
+    OTHER = "other", "Other"
+
+
+class AgencyKind(models.TextChoices):
+    SCHOOL = "school", "School"
+    EXTENDED_SCHOOL = "extended_school", "Extended school"
+    NURSERY = "nursery", "Nursery"
+    CHILDRENS_CENTRE = "childrens_centre", "Children's centre"
+    GP_PRACTICE = "gp_practice", "GP practice"
+    HEALTH_VISITING = "health_visiting", "Health visiting"
+    SCHOOL_NURSING = "school_nursing", "School nursing"
+    CAMHS = "camhs", "Child and adolescent mental health service (CAMHS)"
+    SPEECH_AND_LANGUAGE = "speech_and_language", "Speech and language therapy"
+    SOCIAL_CARE_TEAM = "social_care_team", "Children's social care team"
+    POLICE_TEAM = "police_team", "Police team"
+    YOUTH_OFFENDING_TEAM = "youth_offending_team", "Youth offending team"
+    HOUSING_SERVICE = "housing_service", "Housing service"
+    YOUTH_SERVICE = "youth_service", "Youth service"
+    VOLUNTARY_ORGANISATION = "voluntary_organisation", "Voluntary or community organisation"
+    OTHER = "other", "Other"
+
+
+class Agency(models.Model):
+    """An organisation whose practitioners work with children: a school, a health service…"""
+
+    name = models.CharField(max_length=200, unique=True)
+    sector = models.CharField(max_length=32, choices=Sector.choices)
+    kind = models.CharField(max_length=32, choices=AgencyKind.choices)
+    address_line_1 = models.CharField("Address line 1", max_length=200, blank=True)
+    address_line_2 = models.CharField("Address line 2", max_length=200, blank=True)
+    town = models.CharField("Town or city", max_length=100, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    phone = models.CharField("Telephone", max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GovernmentModel(models.TextChoices):
+    """The three models named in government guidance on multi-agency working."""
+
+    PANEL = "panel", "Multi-agency panel"
+    TEAM = "team", "Multi-agency team"
+    INTEGRATED_SERVICE = "integrated_service", "Integrated service"
+
+
+class ActivityModel(models.TextChoices):
+    """The five models of activity found by the national research study, from agencies
+    keeping distinct roles (decision-making groups) to roles merging (operational teams)."""
+
+    DECISION_MAKING_GROUP = "decision_making_group", "Decision-making group"
+    CONSULTATION_AND_TRAINING = "consultation_and_training", "Consultation and training"
+    CENTRE_BASED = "centre_based", "Centre-based delivery"
+    COORDINATED = "coordinated", "Coordinated delivery"
+    OPERATIONAL_TEAM = "operational_team", "Operational-team delivery"
+
+
+class Partnership(models.Model):
+    """A multi-agency arrangement: a panel, a team or an integrated service."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    government_model = models.CharField(
+        "Model (government guidance)", max_length=32, choices=GovernmentModel.choices
+    )
+    activity_model = models.CharField(
+        "Model of activity (research study)", max_length=32, choices=ActivityModel.choices
+    )
+    member_agencies = models.ManyToManyField(Agency, related_name="partnerships", blank=True)
+    base_setting = models.ForeignKey(
+        Agency,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="based_partnerships",
+        help_text="The school, children's centre or office the partnership works from.",
+    )
+    started_on = models.DateField("Start date")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    COORDINATOR = "coordinator", "Coordinator or chair"
+    MANAGER = "manager", "Manager"
+
+
+class CurrentMembershipQuerySet(models.QuerySet["Membership"]):
+    def current(self) -> CurrentMembershipQuerySet:
+        today = timezone.localdate()
+        return self.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today), started_on__lte=today)
+
+
+class Membership(models.Model):
+    """A practitioner's place in a partnership. A practitioner keeps their home agency; where
+    the partnership also line-manages them (dual line management) that manager is recorded
+    here."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="memberships")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    partnership_line_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="partnership_reports",
+        help_text="Only where the partnership line-manages this practitioner as well as their home agency.",
+    )
+    started_on = models.DateField(default=timezone.localdate)
+    ended_on = models.DateField(null=True, blank=True)
+
+    objects = CurrentMembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["partnership", "practitioner__last_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "practitioner"],
+                condition=Q(ended_on__isnull=True),
+                name="one_open_membership_per_partnership",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="membership_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} in {self.partnership} ({self.get_role_display()})"
+
+    @property
+    def is_current(self) -> bool:
+        today = timezone.localdate()
+        return self.started_on <= today and (self.ended_on is None or self.ended_on > today)
