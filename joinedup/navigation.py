@@ -34,7 +34,12 @@ ENTRIES = [
     NavigationEntry("Children", "children:list", "children", _practitioner),
     NavigationEntry("Partnerships", "partnerships:list", "partnerships", _practitioner),
     NavigationEntry("Agencies", "partnerships:agency-list", "agencies", _practitioner),
-    NavigationEntry("Accounts", "accounts:manage-list", "accounts", lambda user: bool(policy.can_manage_accounts(user))),
+    NavigationEntry(
+        "Accounts",
+        "accounts:manage-list",
+        "accounts",
+        lambda user: bool(policy.can_manage_accounts(user)),
+    ),
 ]
 
 
@@ -50,7 +55,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             current = "agencies"
     return {
         "navigation_items": [
-            {"label": entry.label, "href": reverse(entry.url_name), "active": entry.section == current}
+            {
+                "label": entry.label,
+                "href": reverse(entry.url_name),
+                "active": entry.section == current,
+            }
             for entry in ENTRIES
             if entry.shown_to(user)
         ]

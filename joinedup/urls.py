@@ -1,9 +1,19 @@
 """Top-level URLs: each app owns its own, under its own prefix and namespace."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from joinedup import views
+
+# The admin site signs people in through the service's own sign-in page, so lockout and
+# two-factor authentication apply there too.
+admin.site.login = login_not_required(  # type: ignore[method-assign]
+    RedirectView.as_view(pattern_name="accounts:sign-in", query_string=True)
+)
+admin.site.site_header = "Joined Up administration"
+admin.site.site_title = "Joined Up administration"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -48,7 +48,9 @@ def health(request: HttpRequest) -> JsonResponse:
 
 @login_not_required
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    message = str(exception) if exception and str(exception) else "You do not have access to this page."
+    message = (
+        str(exception) if exception and str(exception) else "You do not have access to this page."
+    )
     return render(request, "403.html", {"message": message}, status=403)
 
 

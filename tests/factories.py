@@ -124,6 +124,8 @@ class InvolvementFactory(factory.django.DjangoModelFactory):
 
     child = factory.SubFactory(ChildFactory)
     practitioner = factory.SubFactory(PractitionerFactory)
-    agency = factory.LazyAttribute(lambda o: o.practitioner.home_agency if o.practitioner else AgencyFactory())
+    agency = factory.LazyAttribute(
+        lambda o: o.practitioner.home_agency if o.practitioner else AgencyFactory()
+    )
     role = "School nurse"
     started_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))

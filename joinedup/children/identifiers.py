@@ -23,7 +23,9 @@ def normalise_nhs_number(raw: str) -> str:
 
 def nhs_check_digit(first_nine: str) -> int | None:
     """The check digit for nine digits, or None when no valid number can end them."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True))
+    total = sum(
+        int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True)
+    )
     check = 11 - (total % 11)
     if check == 11:
         return 0
@@ -47,7 +49,9 @@ def is_test_nhs_number(value: str) -> bool:
 def validate_nhs_number(value: str) -> None:
     number = normalise_nhs_number(value)
     if not re.fullmatch(r"\d{10}", number):
-        raise ValidationError("Enter an NHS number of 10 digits, like 485 777 3456", code="nhs_format")
+        raise ValidationError(
+            "Enter an NHS number of 10 digits, like 485 777 3456", code="nhs_format"
+        )
     if not is_valid_nhs_number(number):
         raise ValidationError(
             "This NHS number is not valid: check each digit against the child's records",

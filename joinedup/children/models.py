@@ -31,12 +31,17 @@ class Child(models.Model):
     address_line_1 = models.CharField("Address line 1", max_length=200, blank=True)
     address_line_2 = models.CharField("Address line 2", max_length=200, blank=True)
     town = models.CharField("Town or city", max_length=100, blank=True)
-    postcode = models.CharField(max_length=8, blank=True, validators=[identifiers.validate_postcode])
+    postcode = models.CharField(
+        max_length=8, blank=True, validators=[identifiers.validate_postcode]
+    )
     nhs_number = models.CharField(
         "NHS number", max_length=10, blank=True, validators=[identifiers.validate_nhs_number]
     )
     upn = models.CharField(
-        "Unique pupil number (UPN)", max_length=13, blank=True, validators=[identifiers.validate_upn]
+        "Unique pupil number (UPN)",
+        max_length=13,
+        blank=True,
+        validators=[identifiers.validate_upn],
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -33,7 +33,9 @@ def involvements_of(practitioner: Practitioner) -> QuerySet[Involvement]:
     )
 
 
-def my_involvements_page(*, practitioner: Practitioner, page_number: str | int | None, path: str, page_size: int) -> Page:
+def my_involvements_page(
+    *, practitioner: Practitioner, page_number: str | int | None, path: str, page_size: int
+) -> Page:
     """One page of the children the practitioner is involved with. Seeing a child's name
     and date of birth in a list is a read, so each child shown is recorded as listed."""
     with transaction.atomic():
@@ -42,7 +44,9 @@ def my_involvements_page(*, practitioner: Practitioner, page_number: str | int |
             practitioner=practitioner,
             children=[involvement.child for involvement in page.object_list],
             decision=policy.Decision(
-                True, basis=AccessBasis.INVOLVEMENT, reason="Listed among the practitioner's own involvements"
+                True,
+                basis=AccessBasis.INVOLVEMENT,
+                reason="Listed among the practitioner's own involvements",
             ),
             action=AccessAction.LISTED,
             what="Name and date of birth in a list",
@@ -68,9 +72,13 @@ def child_record(*, practitioner: Practitioner, child_id: int, path: str) -> Chi
         if not decision:
             raise PermissionDenied("You have no current involvement with this child.")
         involvements = list(
-            child.involvements.select_related("agency", "practitioner", "practitioner__home_agency").order_by(
-                "ended_on", "-started_on"
-            )
+            child.involvements.select_related(
+                "agency", "practitioner", "practitioner__home_agency"
+            ).order_by("ended_on", "-started_on")
         )
-        audit.record_access(practitioner=practitioner, children=[child], decision=decision, path=path)
-    return ChildRecord(child=child, involvements=involvements, basis=decision.basis, reason=decision.reason)
+        audit.record_access(
+            practitioner=practitioner, children=[child], decision=decision, path=path
+        )
+    return ChildRecord(
+        child=child, involvements=involvements, basis=decision.basis, reason=decision.reason
+    )

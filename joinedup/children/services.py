@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from joinedup.accounts.models import Practitioner
 
 
-def end_involvement(*, practitioner: Practitioner, involvement: Involvement, reason: str = "") -> Involvement:
+def end_involvement(
+    *, practitioner: Practitioner, involvement: Involvement, reason: str = ""
+) -> Involvement:
     """Mark the practitioner's involvement as ended today. Access that came from it lapses
     at once (an involvement is current only before its end date)."""
     with transaction.atomic():
@@ -29,7 +31,9 @@ def end_involvement(*, practitioner: Practitioner, involvement: Involvement, rea
         audit.record_access(
             practitioner=practitioner,
             children=[involvement.child],
-            decision=policy.Decision(True, basis=decision.basis, reason="Ended their own involvement"),
+            decision=policy.Decision(
+                True, basis=decision.basis, reason="Ended their own involvement"
+            ),
             action=AccessAction.CHANGED,
             what="Involvement",
         )

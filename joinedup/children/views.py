@@ -27,7 +27,9 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
-    record = selectors.child_record(practitioner=request.user, child_id=child_id, path=request.get_full_path())
+    record = selectors.child_record(
+        practitioner=request.user, child_id=child_id, path=request.get_full_path()
+    )
     return render(
         request,
         "children/child_detail.html",
@@ -40,7 +42,10 @@ def end_involvement(request: HttpRequest, child_id: int, involvement_id: int) ->
     involvement = get_object_or_404(
         Involvement.objects.select_related("child", "agency"), pk=involvement_id, child_id=child_id
     )
-    policy.require(policy.can_end_involvement(request.user, involvement), "You can only end your own current involvement.")
+    policy.require(
+        policy.can_end_involvement(request.user, involvement),
+        "You can only end your own current involvement.",
+    )
     form = EndInvolvementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.end_involvement(
@@ -52,4 +57,6 @@ def end_involvement(request: HttpRequest, child_id: int, involvement_id: int) ->
             "You no longer have access to their record.",
         )
         return redirect("home")
-    return render(request, "children/end_involvement.html", {"involvement": involvement, "form": form})
+    return render(
+        request, "children/end_involvement.html", {"involvement": involvement, "form": form}
+    )

@@ -79,6 +79,47 @@ class ActivityModel(models.TextChoices):
     OPERATIONAL_TEAM = "operational_team", "Operational-team delivery"
 
 
+# One line each, in Joined Up's own words, shown beside a partnership's models so that
+# everyone reads the labels the same way.
+GOVERNMENT_MODEL_EXPLANATIONS: dict[str, str] = {
+    GovernmentModel.PANEL: (
+        "Practitioners stay in their own agencies and meet regularly to talk through "
+        "children's needs and agree who will do what."
+    ),
+    GovernmentModel.TEAM: (
+        "Practitioners are seconded or recruited into one team with its own leader and "
+        "identity, while keeping links with their home agencies."
+    ),
+    GovernmentModel.INTEGRATED_SERVICE: (
+        "Several services work from one site, such as a children's centre or extended "
+        "school, sharing a vision and a building."
+    ),
+}
+
+ACTIVITY_MODEL_EXPLANATIONS: dict[str, str] = {
+    ActivityModel.DECISION_MAKING_GROUP: (
+        "Representatives of agencies meet to plan and decide together; each agency keeps "
+        "its own distinct role."
+    ),
+    ActivityModel.CONSULTATION_AND_TRAINING: (
+        "Practitioners from one agency advise and train colleagues in others, so skills "
+        "spread across agencies."
+    ),
+    ActivityModel.CENTRE_BASED: (
+        "Staff from different agencies deliver services from one place, so families find "
+        "help under one roof."
+    ),
+    ActivityModel.COORDINATED: (
+        "A coordinator draws separate services together so that support for each child "
+        "is joined up rather than duplicated."
+    ),
+    ActivityModel.OPERATIONAL_TEAM: (
+        "Practitioners from different agencies work day to day as one team, and their "
+        "roles begin to merge."
+    ),
+}
+
+
 class Partnership(models.Model):
     """A multi-agency arrangement: a panel, a team or an integrated service."""
 
@@ -107,6 +148,14 @@ class Partnership(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def government_model_explanation(self) -> str:
+        return GOVERNMENT_MODEL_EXPLANATIONS.get(self.government_model, "")
+
+    @property
+    def activity_model_explanation(self) -> str:
+        return ACTIVITY_MODEL_EXPLANATIONS.get(self.activity_model, "")
+
 
 class MembershipRole(models.TextChoices):
     MEMBER = "member", "Member"
@@ -125,18 +174,25 @@ class Membership(models.Model):
     the partnership also line-manages them (dual line management) that manager is recorded
     here."""
 
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="memberships")
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="memberships"
+    )
     practitioner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    role = models.CharField(
+        max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
     partnership_line_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="partnership_reports",
-        help_text="Only where the partnership line-manages this practitioner as well as their home agency.",
+        help_text=(
+            "Only where the partnership line-manages this practitioner as well as their "
+            "home agency."
+        ),
     )
     started_on = models.DateField(default=timezone.localdate)
     ended_on = models.DateField(null=True, blank=True)
@@ -159,6 +215,15 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.practitioner} in {self.partnership} ({self.get_role_display()})"
+
+    @property
+    def has_dual_line_management(self) -> bool:
+        """True when the partnership line-manages the practitioner as well as, and
+        differently from, their home agency."""
+        return (
+            self.partnership_line_manager_id is not None
+            and self.partnership_line_manager_id != self.practitioner.line_manager_id
+        )
 
     @property
     def is_current(self) -> bool:

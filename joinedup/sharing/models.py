@@ -31,9 +31,13 @@ class AccessRecord(models.Model):
     practitioner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_records"
     )
-    child = models.ForeignKey("children.Child", on_delete=models.PROTECT, related_name="access_records")
+    child = models.ForeignKey(
+        "children.Child", on_delete=models.PROTECT, related_name="access_records"
+    )
     action = models.CharField(max_length=16, choices=AccessAction.choices)
-    what = models.CharField(max_length=200, help_text="The part of the record, e.g. 'Child record'.")
+    what = models.CharField(
+        max_length=200, help_text="The part of the record, e.g. 'Child record'."
+    )
     basis = models.CharField(max_length=32, choices=AccessBasis.choices)
     reason = models.TextField(help_text="Why the access was allowed, in words.")
     path = models.CharField(max_length=500, blank=True)
@@ -44,7 +48,9 @@ class AccessRecord(models.Model):
         indexes = [models.Index(fields=["child", "occurred_at"], name="access_child_time_idx")]
 
     def __str__(self) -> str:
-        return f"{self.practitioner} {self.action} {self.child} at {self.occurred_at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.practitioner} {self.action} {self.child} at {self.occurred_at:%Y-%m-%d %H:%M}"
+        )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from joinedup.children.models import Child, Involvement, current_involvement_q
 from joinedup.partnerships.models import Membership, MembershipRole, Partnership
@@ -72,7 +73,10 @@ def can_view_child(user: User, child: Child) -> Decision:
     if not _is_practitioner(user):
         return DENIED
     involvement = (
-        Involvement.objects.current().filter(child=child, practitioner_id=user.pk).order_by("started_on").first()
+        Involvement.objects.current()
+        .filter(child=child, practitioner_id=user.pk)
+        .order_by("started_on")
+        .first()
     )
     if involvement is not None:
         return Decision(
@@ -118,6 +122,30 @@ def can_view_agency(user: User, agency: Agency) -> Decision:
     return Decision(_is_practitioner(user))
 
 
+def can_list_partnerships(user: User) -> Decision:
+    """The list of partnerships is a directory: any practitioner may browse it."""
+    return Decision(_is_practitioner(user))
+
+
+def can_list_agencies(user: User) -> Decision:
+    """The list of agencies is a directory: any practitioner may browse it."""
+    return Decision(_is_practitioner(user))
+
+
+def can_manage_memberships(user: User, partnership: Partnership) -> Decision:
+    """Coordinators (or chairs) add members to their own partnership, change their roles and
+    end their memberships. Administrators use the admin site, not this role."""
+    return Decision(is_coordinator_of(user, partnership))
+
+
+def can_change_membership(user: User, membership: Membership) -> Decision:
+    """A coordinator may change or end a membership of their partnership that has not
+    already ended."""
+    if membership.ended_on is not None and membership.ended_on <= timezone.localdate():
+        return DENIED
+    return can_manage_memberships(user, membership.partnership)
+
+
 def coordinated_partnerships_filter(user: User) -> Q:
     if not _is_practitioner(user):
         return Q(pk__in=[])
@@ -140,4 +168,8 @@ def requires_two_factor(user: User) -> bool:
         return False
     if user.is_superuser:
         return True
-    return Membership.objects.current().filter(practitioner_id=user.pk, role=MembershipRole.COORDINATOR).exists()
+    return (
+        Membership.objects.current()
+        .filter(practitioner_id=user.pk, role=MembershipRole.COORDINATOR)
+        .exists()
+    )

@@ -19,7 +19,9 @@ def test_invalid_nhs_numbers_are_refused(number):
 
 def test_a_number_whose_check_digit_would_be_ten_is_never_valid():
     # 1000000010: weights give a remainder of 1, so 11 - 1 = 10, which no digit can carry.
-    first_nine = next(f"{n:09d}" for n in range(10**8, 10**9) if identifiers.nhs_check_digit(f"{n:09d}") is None)
+    first_nine = next(
+        f"{n:09d}" for n in range(10**8, 10**9) if identifiers.nhs_check_digit(f"{n:09d}") is None
+    )
     for last in range(10):
         assert not identifiers.is_valid_nhs_number(first_nine + str(last))
 
@@ -59,7 +61,8 @@ def test_upn_check_letters_never_use_i_o_or_s():
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("sw1a1aa", "SW1A 1AA"), (" m1  1ae ", "M1 1AE"), ("EC1A 1BB", "EC1A 1BB")]
+    ("raw", "expected"),
+    [("sw1a1aa", "SW1A 1AA"), (" m1  1ae ", "M1 1AE"), ("EC1A 1BB", "EC1A 1BB")],
 )
 def test_postcodes_are_normalised(raw, expected):
     assert identifiers.normalise_postcode(raw) == expected

@@ -1,0 +1,160 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from joinedup.children import selectors
+from tests.queries import count_queries
+from joinedup.sharing.models import AccessAction, AccessRecord
+from tests.factories import ChildFactory, InvolvementFactory, PractitionerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_practitioner_sees_everyone_involved_with_their_child(client):
+    involvement = InvolvementFactory(role="Class teacher")
+    other = InvolvementFactory(child=involvement.child, role="Health visitor")
+    client.force_login(involvement.practitioner)
+
+    response = client.get(reverse("children:detail", args=[involvement.child.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert involvement.child.full_name in page
+    assert other.practitioner.get_full_name() in page
+    assert "Health visitor" in page
+    assert involvement.child.nhs_number_display in page
+
+
+def test_viewing_a_child_writes_an_access_record_with_who_what_when_and_why(client):
+    involvement = InvolvementFactory(role="School nurse")
+    client.force_login(involvement.practitioner)
+
+    client.get(reverse("children:detail", args=[involvement.child.pk]))
+
+    record = AccessRecord.objects.get(child=involvement.child, action=AccessAction.VIEWED)
+    assert record.practitioner == involvement.practitioner
+    assert record.what == "Child record"
+    assert "School nurse" in record.reason
+    assert record.path == reverse("children:detail", args=[involvement.child.pk])
+    assert record.occurred_at is not None
+
+
+def test_access_lapses_the_day_the_involvement_ends(client):
+    today = timezone.localdate()
+    involvement = InvolvementFactory(
+        started_on=today - datetime.timedelta(days=100), ended_on=today
+    )
+    client.force_login(involvement.practitioner)
+
+    response = client.get(reverse("children:detail", args=[involvement.child.pk]))
+
+    assert response.status_code == 403
+    assert not AccessRecord.objects.filter(child=involvement.child).exists()
+
+
+def test_an_involvement_that_has_not_started_gives_no_access(client):
+    today = timezone.localdate()
+    involvement = InvolvementFactory(started_on=today + datetime.timedelta(days=7))
+    client.force_login(involvement.practitioner)
+
+    assert client.get(reverse("children:detail", args=[involvement.child.pk])).status_code == 403
+
+
+def test_ending_your_own_involvement_removes_your_access(client):
+    involvement = InvolvementFactory()
+    child_url = reverse("children:detail", args=[involvement.child.pk])
+    client.force_login(involvement.practitioner)
+
+    response = client.post(
+        reverse("children:end-involvement", args=[involvement.child.pk, involvement.pk]),
+        {"reason": "Support completed"},
+    )
+
+    assert response.status_code == 302
+    involvement.refresh_from_db()
+    assert involvement.ended_on == timezone.localdate()
+    assert involvement.ended_reason == "Support completed"
+    assert client.get(child_url).status_code == 403
+    assert AccessRecord.objects.filter(
+        child=involvement.child, action=AccessAction.CHANGED
+    ).exists()
+
+
+def test_you_cannot_end_someone_elses_involvement(client):
+    involvement = InvolvementFactory()
+    colleague = InvolvementFactory(child=involvement.child)
+    client.force_login(involvement.practitioner)
+
+    response = client.post(
+        reverse("children:end-involvement", args=[involvement.child.pk, colleague.pk])
+    )
+
+    assert response.status_code == 403
+    colleague.refresh_from_db()
+    assert colleague.ended_on is None
+
+
+def test_the_children_list_shows_only_current_involvements_and_records_the_listing(client):
+    practitioner = PractitionerFactory()
+    mine = InvolvementFactory(practitioner=practitioner)
+    today = timezone.localdate()
+    ended = InvolvementFactory(
+        practitioner=practitioner, started_on=today - datetime.timedelta(days=90), ended_on=today
+    )
+    not_mine = InvolvementFactory()
+    client.force_login(practitioner)
+
+    page = client.get(reverse("children:list")).content.decode()
+
+    assert mine.child.full_name in page
+    assert ended.child.full_name not in page
+    assert not_mine.child.full_name not in page
+    listed = AccessRecord.objects.filter(practitioner=practitioner, action=AccessAction.LISTED)
+    assert list(listed.values_list("child", flat=True)) == [mine.child.pk]
+
+
+def test_children_visible_to_matches_the_single_record_rule():
+    practitioner = PractitionerFactory()
+    mine = InvolvementFactory(practitioner=practitioner).child
+    ChildFactory()
+    assert list(selectors.children_visible_to(practitioner)) == [mine]
+
+
+def test_children_list_queries_do_not_grow_with_the_number_of_children(client):
+    practitioner = PractitionerFactory()
+    InvolvementFactory(practitioner=practitioner)
+    client.force_login(practitioner)
+    url = reverse("children:list")
+    one = count_queries(client, url)
+    InvolvementFactory.create_batch(20, practitioner=practitioner)
+    assert count_queries(client, url) == one
+
+
+def test_child_record_queries_do_not_grow_with_the_number_involved(client):
+    involvement = InvolvementFactory()
+    client.force_login(involvement.practitioner)
+    url = reverse("children:detail", args=[involvement.child.pk])
+    one = count_queries(client, url)
+    InvolvementFactory.create_batch(15, child=involvement.child)
+    assert count_queries(client, url) == one
+
+
+def test_access_records_cannot_be_changed_or_deleted():
+    from joinedup.sharing.models import AppendOnlyError
+
+    involvement = InvolvementFactory()
+    record = AccessRecord.objects.create(
+        practitioner=involvement.practitioner,
+        child=involvement.child,
+        action="viewed",
+        what="x",
+        basis="involvement",
+        reason="r",
+    )
+    record.reason = "changed"
+    with pytest.raises(AppendOnlyError):
+        record.save()
+    with pytest.raises(AppendOnlyError):
+        record.delete()

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from joinedup.partnerships.models import MembershipRole
+from tests.factories import (
+    AdministratorFactory,
+    AgencyFactory,
+    ChildFactory,
+    InvolvementFactory,
+    MembershipFactory,
+    PartnershipFactory,
+    PractitionerFactory,
+)
+from tests.two_factor import sign_in_verified
+
+
+@dataclass
+class World:
+    """One small area with a practitioner in each relationship to one child."""
+
+    users: dict[str, Any] = field(default_factory=dict)
+    url_kwargs: dict[str, int] = field(default_factory=dict)
+    child: Any = None
+
+    def sign_in(self, client, role: str) -> None:
+        if role == "anonymous":
+            return
+        sign_in_verified(client, self.users[role])
+
+
+@pytest.fixture
+def world(db) -> World:
+    today = timezone.localdate()
+    school = AgencyFactory(name="Brook Lane Primary School")
+    partnership = PartnershipFactory(name="Brook Lane Team Around the Child")
+    partnership.member_agencies.add(school)
+    child = ChildFactory()
+
+    involved = PractitionerFactory(username="involved", home_agency=school)
+    ended = PractitionerFactory(username="ended", home_agency=school)
+    unrelated = PractitionerFactory(username="unrelated")
+    member = PractitionerFactory(username="member", home_agency=school)
+    coordinator = PractitionerFactory(username="coordinator", home_agency=school)
+    administrator = AdministratorFactory(username="administrator")
+
+    current = InvolvementFactory(child=child, practitioner=involved, role="Class teacher")
+    InvolvementFactory(
+        child=child,
+        practitioner=ended,
+        role="School nurse",
+        started_on=today - datetime.timedelta(days=200),
+        ended_on=today - datetime.timedelta(days=10),
+    )
+    MembershipFactory(partnership=partnership, practitioner=involved)
+    member_membership = MembershipFactory(partnership=partnership, practitioner=member)
+    MembershipFactory(
+        partnership=partnership, practitioner=coordinator, role=MembershipRole.COORDINATOR
+    )
+
+    return World(
+        users={
+            "involved": involved,
+            "ended": ended,
+            "unrelated": unrelated,
+            "member": member,
+            "coordinator": coordinator,
+            "administrator": administrator,
+        },
+        url_kwargs={
+            "child_id": child.pk,
+            "involvement_id": current.pk,
+            "partnership_id": partnership.pk,
+            "agency_id": school.pk,
+            "membership_id": member_membership.pk,
+            "practitioner_id": member.pk,
+        },
+        child=child,
+    )

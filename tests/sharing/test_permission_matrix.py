@@ -1,0 +1,191 @@
+"""Every URL × every role × relationship present or ended.
+
+The list of URLs comes from the URL configuration itself, so a new URL without a rule
+here fails ``test_every_url_has_a_rule``. Each rule names the roles allowed; every other
+signed-in role must be refused (403) and anonymous visitors sent to sign in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from joinedup.sharing.models import AccessRecord
+
+ROLES = ("anonymous", "involved", "ended", "unrelated", "member", "coordinator", "administrator")
+SIGNED_IN = frozenset(ROLES) - {"anonymous"}
+PRACTITIONERS = frozenset({"involved", "ended", "unrelated", "member", "coordinator"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: frozenset[str]
+    method: str = "GET"
+    # Extra form data for POST actions, so an allowed request does what it says.
+    data: dict[str, str] = field(default_factory=dict)
+    # Signing out ends at the sign-in page by design.
+    ends_at_sign_in: bool = False
+
+
+def allow(
+    *roles: str | frozenset[str],
+    method: str = "GET",
+    data: dict[str, str] | None = None,
+    ends_at_sign_in: bool = False,
+) -> Rule:
+    names: set[str] = set()
+    for role in roles:
+        names |= {role} if isinstance(role, str) else set(role)
+    return Rule(frozenset(names), method, data or {}, ends_at_sign_in)
+
+
+PUBLIC = frozenset(ROLES)
+
+RULES: dict[str, Rule] = {
+    "home": allow(SIGNED_IN),
+    "health": allow(PUBLIC),
+    "accounts:sign-in": allow(PUBLIC),
+    "accounts:sign-out": allow(SIGNED_IN, method="POST", ends_at_sign_in=True),
+    "accounts:verify-two-factor": allow(SIGNED_IN),
+    "accounts:set-up-two-factor": allow(SIGNED_IN),
+    "accounts:security": allow(SIGNED_IN),
+    "accounts:manage-list": allow("administrator"),
+    "partnerships:list": allow(SIGNED_IN),
+    "partnerships:detail": allow(SIGNED_IN),
+    "partnerships:agency-list": allow(SIGNED_IN),
+    "partnerships:agency-detail": allow(SIGNED_IN),
+    "children:list": allow(SIGNED_IN),
+    "children:detail": allow("involved"),
+    "children:end-involvement": allow(
+        "involved", method="POST", data={"reason": "Support completed"}
+    ),
+}
+
+# Django's admin site is one rule: only system administrators get past its own sign-in.
+NAMESPACE_RULES: dict[str, Rule] = {"admin": allow("administrator")}
+
+
+def url_names() -> Iterator[tuple[str, URLPattern]]:
+    def walk(patterns: list, namespace: str) -> Iterator[tuple[str, URLPattern]]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, inner)
+            else:
+                yield f"{namespace}{pattern.name or ''}", pattern
+
+    yield from walk(get_resolver().url_patterns, "")
+
+
+def rule_for(name: str) -> Rule | None:
+    if name in RULES:
+        return RULES[name]
+    namespace = name.split(":", 1)[0] if ":" in name else ""
+    return NAMESPACE_RULES.get(namespace)
+
+
+def test_every_url_has_a_rule():
+    missing = [
+        name for name, _ in url_names() if not name.startswith("admin:") and rule_for(name) is None
+    ]
+    unnamed = [
+        str(pattern.pattern) for name, pattern in url_names() if name.endswith(":") or name == ""
+    ]
+    assert not unnamed or all(
+        name.startswith("admin:") for name, _ in url_names() if name.endswith(":")
+    )
+    assert not missing, f"URLs with no rule in the permission matrix: {missing}"
+
+
+def test_rules_name_only_real_urls():
+    names = {name for name, _ in url_names()}
+    assert set(RULES) <= names, f"Rules for URLs that no longer exist: {set(RULES) - names}"
+
+
+def matrix() -> Iterator[tuple[str, str]]:
+    for name, _ in url_names():
+        if name.startswith("admin:"):
+            continue
+        for role in ROLES:
+            yield name, role
+
+
+def admin_matrix() -> Iterator[tuple[str, str]]:
+    for name in (
+        "admin:index",
+        "admin:accounts_practitioner_changelist",
+        "admin:partnerships_agency_changelist",
+    ):
+        for role in ROLES:
+            yield name, role
+
+
+def request_as(client, world, name: str, role: str, rule: Rule):
+    world.sign_in(client, role)
+    pattern = dict(url_names())[name]
+    kwargs = {key: world.url_kwargs[key] for key in pattern.pattern.regex.groupindex}
+    url = reverse(name, kwargs=kwargs)
+    if rule.method == "POST":
+        return client.post(url, rule.data)
+    return client.get(url)
+
+
+def assert_outcome(response, role: str, rule: Rule, name: str) -> None:
+    location = response.headers.get("Location", "")
+    if role in rule.allowed:
+        assert response.status_code in {200, 204, 302, 303}, (
+            f"{role} should reach {name}: {response.status_code}"
+        )
+        if role != "anonymous" and not rule.ends_at_sign_in:
+            assert "/sign-in/" not in location, f"{role} was sent to sign in by {name}"
+            assert "/two-factor/" not in location or name.startswith("accounts:"), location
+    elif role == "anonymous":
+        assert response.status_code == 302 and "/sign-in/" in location, f"anonymous reached {name}"
+    else:
+        assert response.status_code == 403, (
+            f"{role} should be refused {name}, got {response.status_code}"
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role"), list(matrix()))
+def test_permission_matrix(client, world, name, role):
+    rule = rule_for(name)
+    assert rule is not None
+    response = request_as(client, world, name, role, rule)
+    assert_outcome(response, role, rule, name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role"), list(admin_matrix()))
+def test_admin_site_is_for_administrators_only(client, world, name, role):
+    world.sign_in(client, role)
+    response = client.get(reverse(name))
+    if role == "administrator":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302
+        assert (
+            "/login/" in response.headers["Location"] or "/sign-in/" in response.headers["Location"]
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(SIGNED_IN))
+def test_a_child_record_is_read_only_with_an_access_record(client, world, role):
+    world.sign_in(client, role)
+    before = AccessRecord.objects.filter(child=world.child).count()
+    response = client.get(reverse("children:detail", kwargs={"child_id": world.child.pk}))
+    written = AccessRecord.objects.filter(child=world.child).count() - before
+    if role == "involved":
+        assert response.status_code == 200
+        assert written == 1
+        record = AccessRecord.objects.filter(child=world.child).latest("occurred_at")
+        assert record.practitioner == world.users["involved"]
+        assert record.reason.startswith("Involved as")
+    else:
+        assert response.status_code == 403
+        assert written == 0
