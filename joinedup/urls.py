@@ -9,7 +9,7 @@ from joinedup import views
 
 # The admin site signs people in through the service's own sign-in page, so lockout and
 # two-factor authentication apply there too.
-admin.site.login = login_not_required(  # type: ignore[method-assign]
+admin.site.login = login_not_required(  # type: ignore[assignment]
     RedirectView.as_view(pattern_name="accounts:sign-in", query_string=True)
 )
 admin.site.site_header = "Joined Up administration"

@@ -13,12 +13,13 @@ from django.views.decorators.http import require_GET
 
 from joinedup.accounts import selectors as account_selectors
 from joinedup.children import selectors as child_selectors
+from joinedup.http import AuthenticatedRequest
 from joinedup.partnerships import selectors as partnership_selectors
 from joinedup.sharing import policy
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Each role lands somewhere useful: practitioners on their children and partnerships,
     coordinators on their partnership's members and agencies, administrators on accounts."""
     practitioner = request.user

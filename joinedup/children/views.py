@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from joinedup.children import selectors, services
 from joinedup.children.forms import EndInvolvementForm
 from joinedup.children.models import Involvement
+from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import policy
 
 
 @require_GET
-def child_list(request: HttpRequest) -> HttpResponse:
+def child_list(request: AuthenticatedRequest) -> HttpResponse:
     page = selectors.my_involvements_page(
         practitioner=request.user,
         page_number=request.GET.get("page"),
@@ -26,7 +27,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
+def child_detail(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
     record = selectors.child_record(
         practitioner=request.user, child_id=child_id, path=request.get_full_path()
     )
@@ -38,7 +39,9 @@ def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def end_involvement(request: HttpRequest, child_id: int, involvement_id: int) -> HttpResponse:
+def end_involvement(
+    request: AuthenticatedRequest, child_id: int, involvement_id: int
+) -> HttpResponse:
     involvement = get_object_or_404(
         Involvement.objects.select_related("child", "agency"), pk=involvement_id, child_id=child_id
     )

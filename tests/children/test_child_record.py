@@ -5,9 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from joinedup.children import selectors
-from tests.queries import count_queries
 from joinedup.sharing.models import AccessAction, AccessRecord
 from tests.factories import ChildFactory, InvolvementFactory, PractitionerFactory
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
