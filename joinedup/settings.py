@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "joinedup.navigation.navigation",
             ],
+            "builtins": ["joinedup.templatetags.joinedup"],
         },
     }
 ]
@@ -200,14 +201,29 @@ CSRF_COOKIE_HTTPONLY = True
 OTP_TOTP_ISSUER = "Joined Up"
 OTP_TOTP_THROTTLE_FACTOR = 1
 
-# Sign-in throttling and lockout (django-axes): five failures for one username lock it for
-# fifteen minutes; an administrator can unlock sooner.
+# Sign-in throttling and lockout (django-axes). Failures are counted two ways and either
+# count reaching the limit locks sign-in for the cool-off time (an administrator can unlock
+# an account sooner):
+#   "username"   — guessing one account's password, from however many addresses;
+#   "ip_address" — one address trying passwords across many accounts ("spraying").
+# The combined form [["username", "ip_address"]] would stop neither: an attacker could
+# rotate addresses against one account, or try one password against every account.
+# The price is that people sharing one address (an office behind one gateway) share the
+# address count. A successful sign-in clears only that person's own failures from that
+# address (accounts.services.record_sign_in), not the whole address's, so a valid account
+# cannot be used to wipe out the count of guesses at someone else's account.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "joinedup.accounts.views.locked_out"
 AXES_VERBOSE = False
+# The client address comes from REMOTE_ADDR unless the service runs behind reverse proxies
+# that append to X-Forwarded-For: then set this to how many there are, or every sign-in
+# would appear to come from the proxy's address and share one failure count.
+AXES_TRUSTED_PROXY_COUNT = int(os.environ.get("AXES_TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "joinedup.accounts.throttling.client_ip_address"
 
 # Content-Security-Policy: no inline script or style anywhere; the one inline script
 # GOV.UK Frontend needs carries a per-request nonce.

@@ -13,7 +13,7 @@ access was given in the access record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
@@ -51,7 +51,7 @@ def require(decision: Decision | bool, message: str = "") -> None:
         raise PermissionDenied(message or "You do not have access to this page.")
 
 
-def _is_practitioner(user: User) -> bool:
+def _is_practitioner(user: User) -> TypeGuard[Practitioner]:
     return bool(user.is_authenticated and user.is_active)
 
 
@@ -64,7 +64,7 @@ def visible_children_filter(user: User) -> Q:
     if not _is_practitioner(user):
         return Q(pk__in=[])
     involved = Involvement.objects.filter(
-        current_involvement_q(), child=OuterRef("pk"), practitioner_id=user.pk
+        current_involvement_q(), child=OuterRef("pk"), practitioner=user
     )
     return Q(Exists(involved))
 
@@ -74,7 +74,7 @@ def can_view_child(user: User, child: Child) -> Decision:
         return DENIED
     involvement = (
         Involvement.objects.current()
-        .filter(child=child, practitioner_id=user.pk)
+        .filter(child=child, practitioner=user)
         .order_by("started_on")
         .first()
     )
@@ -91,7 +91,7 @@ def can_end_involvement(user: User, involvement: Involvement) -> Decision:
     """Practitioners mark their own involvement as ended (as the child index allows)."""
     if not _is_practitioner(user):
         return DENIED
-    allowed = involvement.practitioner_id == user.pk and involvement.is_current
+    allowed = involvement.practitioner_id == user.id and involvement.is_current
     return Decision(allowed, basis=AccessBasis.INVOLVEMENT if allowed else "")
 
 
@@ -109,7 +109,7 @@ def is_coordinator_of(user: User, partnership: Partnership) -> bool:
         return False
     return (
         Membership.objects.current()
-        .filter(partnership=partnership, practitioner_id=user.pk, role=MembershipRole.COORDINATOR)
+        .filter(partnership=partnership, practitioner=user, role=MembershipRole.COORDINATOR)
         .exists()
     )
 
@@ -150,7 +150,7 @@ def coordinated_partnerships_filter(user: User) -> Q:
     if not _is_practitioner(user):
         return Q(pk__in=[])
     coordinating = Membership.objects.current().filter(
-        partnership=OuterRef("pk"), practitioner_id=user.pk, role=MembershipRole.COORDINATOR
+        partnership=OuterRef("pk"), practitioner=user, role=MembershipRole.COORDINATOR
     )
     return Q(Exists(coordinating))
 
@@ -170,6 +170,6 @@ def requires_two_factor(user: User) -> bool:
         return True
     return (
         Membership.objects.current()
-        .filter(practitioner_id=user.pk, role=MembershipRole.COORDINATOR)
+        .filter(practitioner=user, role=MembershipRole.COORDINATOR)
         .exists()
     )

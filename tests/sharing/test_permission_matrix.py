@@ -7,6 +7,7 @@ signed-in role must be refused (403) and anonymous visitors sent to sign in.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -55,6 +56,12 @@ RULES: dict[str, Rule] = {
     "accounts:manage-list": allow("administrator"),
     "partnerships:list": allow(SIGNED_IN),
     "partnerships:detail": allow(SIGNED_IN),
+    "partnerships:edit": allow("coordinator"),
+    "partnerships:add-member": allow("coordinator"),
+    "partnerships:change-member": allow("coordinator"),
+    "partnerships:end-membership": allow(
+        "coordinator", method="POST", data={"ended_on": datetime.date.today().isoformat()}
+    ),
     "partnerships:agency-list": allow(SIGNED_IN),
     "partnerships:agency-detail": allow(SIGNED_IN),
     "children:list": allow(SIGNED_IN),
