@@ -7,8 +7,35 @@ app_name = "accounts"
 urlpatterns = [
     path("sign-in/", views.sign_in, name="sign-in"),
     path("sign-out/", views.sign_out, name="sign-out"),
+    path("set-password/<uidb64>/<token>/", views.set_password, name="set-password"),
     path("two-factor/verify/", views.verify_two_factor, name="verify-two-factor"),
     path("two-factor/set-up/", views.set_up_two_factor, name="set-up-two-factor"),
+    path("two-factor/turn-off/", views.turn_off_two_factor, name="turn-off-two-factor"),
     path("security/", views.security, name="security"),
+    path("security/password/", views.change_password, name="change-password"),
     path("manage/", views.manage_list, name="manage-list"),
+    path("manage/new/", views.manage_create, name="manage-create"),
+    path("manage/<int:practitioner_id>/", views.manage_detail, name="manage-detail"),
+    path("manage/<int:practitioner_id>/edit/", views.manage_edit, name="manage-edit"),
+    path(
+        "manage/<int:practitioner_id>/deactivate/",
+        views.manage_deactivate,
+        name="manage-deactivate",
+    ),
+    path(
+        "manage/<int:practitioner_id>/reactivate/",
+        views.manage_reactivate,
+        name="manage-reactivate",
+    ),
+    path(
+        "manage/<int:practitioner_id>/reset-two-factor/",
+        views.manage_reset_two_factor,
+        name="manage-reset-two-factor",
+    ),
+    path("manage/<int:practitioner_id>/unlock/", views.manage_unlock, name="manage-unlock"),
+    path(
+        "manage/<int:practitioner_id>/set-password-link/",
+        views.manage_send_set_password_link,
+        name="manage-send-set-password-link",
+    ),
 ]

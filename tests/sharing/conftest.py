@@ -25,7 +25,7 @@ class World:
     """One small area with a practitioner in each relationship to one child."""
 
     users: dict[str, Any] = field(default_factory=dict)
-    url_kwargs: dict[str, int] = field(default_factory=dict)
+    url_kwargs: dict[str, int | str] = field(default_factory=dict)
     child: Any = None
 
     def sign_in(self, client, role: str) -> None:
@@ -79,6 +79,9 @@ def world(db) -> World:
             "agency_id": school.pk,
             "membership_id": member_membership.pk,
             "practitioner_id": member.pk,
+            # A set-password link that does not work: the page explains, with a 200.
+            "uidb64": "MQ",
+            "token": "set-password",
         },
         child=child,
     )
