@@ -18,9 +18,9 @@ import pytest
 # calls from the test (for example reading a TOTP device) as if they came from async code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from tests.browser.support import (  # noqa: E402
+from tests.browser.support import (
     AXE_SCRIPT,
     BUILT_CSS,
     SCREENSHOT_DIR,
@@ -59,7 +59,7 @@ def chromium_path() -> str:
         pytest.fail(
             f"The browser tests need Chromium ({where}). Run scripts/ensure-chromium.sh, or "
             "install it with `sudo apt-get update && sudo apt-get install -y chromium` "
-            "(Debian/Ubuntu), or set CHROMIUM_PATH to a Chromium or Chrome executable. "
+            "(Debian/Ubuntu), or point CHROMIUM_PATH at a Chromium or Chrome executable. "
             "Do not run `playwright install`.",
             pytrace=False,
         )
@@ -95,7 +95,7 @@ def browser(
 
 
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:  # noqa: ANN001
+def page(browser: Browser, live_server) -> Iterator[Page]:
     """A fresh browser context (no cookies) per test, pointed at the live server."""
     context = browser.new_context(
         base_url=live_server.url,
@@ -115,19 +115,24 @@ def monitor(page: Page) -> PageMonitor:
 
 
 @pytest.fixture
-def checker(page: Page, monitor: PageMonitor) -> PageChecker:
-    return PageChecker(page, monitor)
+def checker(page: Page, monitor: PageMonitor) -> Iterator[PageChecker]:
+    checker = PageChecker(page, monitor)
+    yield checker
+    # When a test stops early (a missing link, a timeout), still show what went wrong on
+    # the pages it had checked: pytest prints this with the failure.
+    if checker.problems:
+        print("Problems found on pages before the test stopped:\n" + "\n".join(checker.problems))
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:  # noqa: ANN001
+def _fast_password_hashing(settings) -> None:
     """The demo and every sign-in hash passwords; a fast hasher keeps the suite quick.
     (The live server runs in this process, so it sees the same settings.)"""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
-def demo(live_server, settings):  # noqa: ANN001
+def demo(live_server):
     """The demo area, small, loaded into the live server's database for this test (the live
     server's transactional database is emptied after every test)."""
     from tests.browser.demo_area import load_demo_area

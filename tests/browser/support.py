@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from playwright.sync_api import ConsoleMessage, Page
+from django.urls import reverse
+from playwright.sync_api import ConsoleMessage, Page, Response
 
 PROJECT_DIR = Path(settings.BASE_DIR)
 SCREENSHOT_DIR = PROJECT_DIR / "screenshots"
@@ -27,13 +28,15 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 @dataclass
 class PageMonitor:
     """Collects what a page reports on its console: errors, uncaught exceptions and CSP
-    violations (Chromium logs those as "Refused to ..." messages)."""
+    violations (Chromium logs those as console errors naming the Content Security Policy)."""
 
     page: Page
     errors: list[str] = field(default_factory=list)
+    document_csp: str | None = None
 
     def __post_init__(self) -> None:
         self.page.on("console", self._on_console)
+        self.page.on("response", self._on_response)
         self.page.on("pageerror", lambda error: self.errors.append(f"Uncaught exception: {error}"))
 
     def _on_console(self, message: ConsoleMessage) -> None:
@@ -42,13 +45,18 @@ class PageMonitor:
             location = message.location.get("url", "") if message.location else ""
             self.errors.append(f"[{message.type}] {text} ({location})" if location else text)
 
+    def _on_response(self, response: Response) -> None:
+        request = response.request
+        if request.resource_type == "document" and request.frame == self.page.main_frame:
+            self.document_csp = response.headers.get("content-security-policy")
+
     def take(self) -> list[str]:
         """The errors seen since the last call."""
         errors, self.errors = self.errors, []
         return errors
 
 
-def _blocking_status_message(error: str, expected_status: int | None) -> bool:
+def _expected_status_message(error: str, expected_status: int | None) -> bool:
     """Chromium logs a console error for the document itself when it comes with an error
     status; on the 403 and 404 pages that is the point, not a fault."""
     return expected_status is not None and bool(
@@ -140,6 +148,12 @@ class PageChecker:
         if styled["h1"] != 1:
             self.problems.append(f"{where}: expected one <h1>, found {styled['h1']}")
 
+        csp = self.monitor.document_csp or ""
+        if "script-src 'self' 'nonce-" not in csp or "unsafe-" in csp:
+            self.problems.append(
+                f"{where}: the Content-Security-Policy is missing or weakened: {csp!r}"
+            )
+
         violations = run_axe(page)
         blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
         others = [v for v in violations if v["impact"] not in BLOCKING_IMPACTS]
@@ -151,7 +165,7 @@ class PageChecker:
             self.minor_findings.append(f"{where}:\n{describe_violations(others)}")
 
         errors = [
-            e for e in self.monitor.take() if not _blocking_status_message(e, expected_status)
+            e for e in self.monitor.take() if not _expected_status_message(e, expected_status)
         ]
         if errors:
             listed = "\n".join(f"  - {error}" for error in errors)
@@ -184,7 +198,7 @@ def sign_in(page: Page, username: str, password: str, checker: PageChecker | Non
     """Signs in through the real sign-in page and, when the account uses two-factor
     authentication, enters the current code on the verify page. With a checker, the verify
     page is checked (and screenshotted) on the way."""
-    page.goto("/accounts/sign-in/")
+    page.goto(reverse("accounts:sign-in"))
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
@@ -192,22 +206,32 @@ def sign_in(page: Page, username: str, password: str, checker: PageChecker | Non
     if "/two-factor/verify/" in page.url:
         if checker is not None:
             checker.check(f"{username}-two-factor-verify")
-        code_input = page.locator(
-            "input[autocomplete='one-time-code'], input[name='otp_token']"
-        ).first
-        code_input.fill(totp_token(username))
-        page.locator("form button[type='submit'], form input[type='submit']").first.click()
-        page.wait_for_load_state("load")
+        enter_two_factor_code(page, username)
     assert "/accounts/sign-in/" not in page.url and "/two-factor/" not in page.url, (
         f"{username} did not get past sign-in; still at {page.url}: "
         + page.locator("main").inner_text()[:500]
     )
 
 
+def enter_two_factor_code(page: Page, username: str) -> None:
+    """On the two-factor verify page: types the current code and submits it."""
+    code_input = page.locator("input[autocomplete='one-time-code'], input[name='otp_token']").first
+    assert code_input.count(), (
+        f"The two-factor page {page.url} has no code input: "
+        + page.locator("main").inner_text()[:300]
+    )
+    code_input.fill(totp_token(username))
+    page.locator("main form button[type='submit'], main form input[type='submit']").first.click()
+    page.wait_for_load_state("load")
+
+
 def page_slug(path: str) -> str:
-    """A screenshot name for a path: /partnerships/3/members/add/ → partnerships-members-add."""
-    parts = [part for part in path.strip("/").split("/") if part and not part.isdigit()]
-    return "-".join(parts) or "home"
+    """A screenshot name for a path: /partnerships/3/members/add/ → partnerships-members-add,
+    /accounts/manage/7/ → accounts-manage-detail."""
+    parts = [part for part in path.strip("/").split("/") if part]
+    if parts and parts[-1].isdigit():
+        parts.append("detail")
+    return "-".join(part for part in parts if not part.isdigit()) or "home"
 
 
 def visit_linked_pages(
@@ -250,7 +274,9 @@ def visit_linked_pages(
                 seen_patterns.add(pattern)
                 response = page.goto(path)
                 status = response.status if response else None
-                checker.check(f"{role}-{page_slug(path)}", expected_status=status if status != 200 else None)
+                checker.check(
+                    f"{role}-{page_slug(path)}", expected_status=status if status != 200 else None
+                )
                 if status != 200:
                     checker.problems.append(f"{role}: {path} answered {status}")
                 visited.append(path)
@@ -263,3 +289,15 @@ def _path(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).path
+
+
+def totp_from_setup_key(setup_key: str) -> str:
+    """What an authenticator app shows for a set-up key typed in by hand (base32, spaces
+    ignored, six digits, 30-second steps)."""
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+
+    secret = setup_key.replace(" ", "").upper()
+    key = b32decode(secret + "=" * (-len(secret) % 8))
+    return f"{totp(key, step=30, digits=6):06d}"
