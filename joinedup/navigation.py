@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django_otp import user_has_device
 
 from joinedup.sharing import policy
 
@@ -31,7 +32,10 @@ def _practitioner(user: Any) -> bool:
 
 ENTRIES = [
     NavigationEntry("Home", "home", "home", _practitioner),
-    NavigationEntry("Children", "children:list", "children", _practitioner),
+    # Administrators see no child data through that role, so the list would only ever be empty.
+    NavigationEntry(
+        "Children", "children:list", "children", lambda user: not policy.can_manage_accounts(user)
+    ),
     NavigationEntry("Partnerships", "partnerships:list", "partnerships", _practitioner),
     NavigationEntry("Agencies", "partnerships:agency-list", "agencies", _practitioner),
     NavigationEntry(
@@ -43,10 +47,19 @@ ENTRIES = [
 ]
 
 
+def awaiting_two_factor(user: Any) -> bool:
+    if user.is_verified():
+        return False
+    return bool(user_has_device(user) or policy.requires_two_factor(user))
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation_items": []}
+    if awaiting_two_factor(user):
+        # Every link would lead back to the code page until the code is entered.
+        return {"navigation_items": [], "awaiting_two_factor": True}
     match = request.resolver_match
     current = ""
     if match is not None:

@@ -33,7 +33,10 @@ def main() -> int:
         ) as connection:
             version = connection.execute("SHOW server_version").fetchone()
     except psycopg.OperationalError as error:
-        print(f"Cannot reach PostgreSQL at {config['HOST']}:{config['PORT']}: {error}", file=sys.stderr)
+        print(
+            f"Cannot reach PostgreSQL at {config['HOST']}:{config['PORT']}: {error}",
+            file=sys.stderr,
+        )
         return 1
     print(f"PostgreSQL {version[0] if version else '?'} at {config['HOST']}:{config['PORT']}")
     return 0

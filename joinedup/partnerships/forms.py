@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from joinedup.forms import GovukDateField
 from joinedup.partnerships import selectors
 from joinedup.partnerships.models import (
     ACTIVITY_MODEL_EXPLANATIONS,
@@ -18,17 +19,7 @@ from joinedup.partnerships.models import (
     Sector,
 )
 
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y", "%d-%m-%Y"]
 
-
-class DateInput(forms.DateInput):
-    """The browser's own date picker; the value is sent as YYYY-MM-DD."""
-
-    input_type = "date"
-
-
-# Named like Django's own widgets: includes/field.html chooses its markup by widget type,
-# which comes from the class name.
 def _today_iso() -> str:
     # A string, not a date: templates would otherwise print it in the long display format,
     # which a date input cannot read.
@@ -86,14 +77,9 @@ class PartnershipForm(forms.ModelForm):
         help_text="From agencies keeping distinct roles to roles merging.",
         error_messages={"required": "Select the model of activity"},
     )
-    started_on = forms.DateField(
+    started_on = GovukDateField(
         label="Start date",
-        widget=DateInput,
-        input_formats=DATE_INPUT_FORMATS,
-        error_messages={
-            "required": "Enter the date the partnership started",
-            "invalid": "Enter the start date as a real date, for example 1/9/2024",
-        },
+        what="the date the partnership started",
     )
 
     class Meta:
@@ -155,15 +141,10 @@ class AddMemberForm(forms.Form):
             "home agency (dual line management)."
         ),
     )
-    started_on = forms.DateField(
+    started_on = GovukDateField(
         label="Start date",
-        widget=DateInput,
-        input_formats=DATE_INPUT_FORMATS,
         initial=_today_iso,
-        error_messages={
-            "required": "Enter the date they join the partnership",
-            "invalid": "Enter the start date as a real date, for example 1/9/2024",
-        },
+        what="the date they join the partnership",
     )
 
 
@@ -187,14 +168,9 @@ class ChangeMemberForm(forms.Form):
 
 
 class EndMembershipForm(forms.Form):
-    ended_on = forms.DateField(
+    ended_on = GovukDateField(
         label="End date",
         help_text="They stop being a member on this date.",
-        widget=DateInput,
-        input_formats=DATE_INPUT_FORMATS,
         initial=_today_iso,
-        error_messages={
-            "required": "Enter the date the membership ends",
-            "invalid": "Enter the end date as a real date, for example 1/9/2024",
-        },
+        what="the date the membership ends",
     )

@@ -23,6 +23,8 @@ def page_url(context: dict[str, Any], page_number: int) -> str:
 def error_target(field: BoundField) -> str:
     """The id an error summary link should jump to: the input itself, or the first option
     of a group of radios or checkboxes (whose label has no single id)."""
+    if field.widget_type == "govukdate":
+        return f"{field.auto_id}_day"
     if field.id_for_label:
         return field.id_for_label
     subwidgets = list(field.subwidgets)

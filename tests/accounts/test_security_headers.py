@@ -78,6 +78,8 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy-check.sqlite3'}",
     }
     environment.pop("DEBUG", None)
+    # The browser tests set this for Playwright's event loop; production never has it.
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

@@ -302,8 +302,10 @@ def test_adding_with_htmx_shows_errors_in_place(team, sign_in):
 
 def test_add_member_form_defaults_to_today(team, sign_in):
     html = sign_in(team.coordinator).get(add_url(team)).content.decode()
-    assert f'value="{timezone.localdate().isoformat()}"' in html
-    assert 'type="date"' in html
+    today = timezone.localdate()
+    assert f'name="started_on_day" type="text" inputmode="numeric" value="{today.day}"' in html
+    assert f'name="started_on_month" type="text" inputmode="numeric" value="{today.month}"' in html
+    assert f'name="started_on_year" type="text" inputmode="numeric" value="{today.year}"' in html
 
 
 # Ending and changing memberships ----------------------------------------------------------
@@ -312,7 +314,9 @@ def test_add_member_form_defaults_to_today(team, sign_in):
 def test_end_membership_page_defaults_to_today(team, sign_in):
     url = member_url("partnerships:end-membership", team, team.member_membership)
     html = sign_in(team.coordinator).get(url).content.decode()
-    assert f'value="{timezone.localdate().isoformat()}"' in html
+    today = timezone.localdate()
+    assert f'name="ended_on_day" type="text" inputmode="numeric" value="{today.day}"' in html
+    assert f'name="ended_on_year" type="text" inputmode="numeric" value="{today.year}"' in html
     assert "End membership" in html
 
 
@@ -340,7 +344,7 @@ def test_ending_with_a_missing_date_shows_an_error(team, sign_in):
     url = member_url("partnerships:end-membership", team, team.member_membership)
     html = sign_in(team.coordinator).post(url, {"ended_on": ""}).content.decode()
     assert "Enter the date the membership ends" in html
-    assert 'href="#id_ended_on"' in html
+    assert 'href="#id_ended_on_day"' in html
 
 
 def test_the_last_coordinator_is_told_to_hand_over_first(team, sign_in):
@@ -396,7 +400,7 @@ def edit_url(team):
 def test_edit_form_is_filled_in(team, sign_in):
     html = sign_in(team.coordinator).get(edit_url(team)).content.decode()
     assert 'value="Brook Lane Team Around the Child"' in html
-    assert 'value="2024-09-01"' in html
+    assert 'name="started_on_year" type="text" inputmode="numeric" value="2024"' in html
     assert f'value="{team.school.pk}" checked' in html
     assert 'value="panel" checked' in html
     assert "meet regularly to talk through" in html  # each choice explained
@@ -435,7 +439,7 @@ def test_editing_with_errors_shows_the_error_summary(team, sign_in):
         "Enter the partnership&#x27;s name",
         "Select the model from government guidance",
         "Select the model of activity",
-        "Enter the start date as a real date",
+        "Enter the date the partnership started as a real date",
     ):
         assert message in html
     assert 'href="#id_name"' in html

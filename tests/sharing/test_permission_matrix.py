@@ -54,7 +54,9 @@ RULES: dict[str, Rule] = {
     "accounts:set-up-two-factor": allow(SIGNED_IN),
     "accounts:security": allow(SIGNED_IN),
     "accounts:set-password": allow(PUBLIC),
-    "accounts:turn-off-two-factor": allow(SIGNED_IN - {"coordinator", "administrator"}, method="POST"),
+    "accounts:turn-off-two-factor": allow(
+        SIGNED_IN - {"coordinator", "administrator"}, method="POST"
+    ),
     "accounts:change-password": allow(SIGNED_IN),
     "accounts:manage-list": allow("administrator"),
     "accounts:manage-create": allow("administrator"),

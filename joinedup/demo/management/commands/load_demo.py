@@ -1,0 +1,131 @@
+"""``manage.py load_demo``: load the synthetic Ashworth demo area."""
+
+from __future__ import annotations
+
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from joinedup.demo import area, logins
+from joinedup.demo.load import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CHILDREN,
+    DEFAULT_SEED,
+    DemoAreaError,
+    LoadSummary,
+    existing_data,
+    load_demo_area,
+    two_factor_usernames,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a synthetic local area (Ashworth) with agencies, practitioners, partnerships, "
+        "children and involvements; the same seed and size always give the same area."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="default %(default)s")
+        parser.add_argument(
+            "--children", type=int, default=DEFAULT_CHILDREN, help="default %(default)s"
+        )
+        parser.add_argument(
+            "--flush",
+            action="store_true",
+            help="Delete every child, agency and partnership, and the demo accounts, first.",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Load only into an empty database; otherwise just print the demo logins.",
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="default %(default)s"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_empty"] and not options["flush"]:
+            already = existing_data()
+            if already:
+                self.stdout.write(f"The database already holds {already}: keeping it.")
+                self.stdout.write(logins_text())
+                return
+        children = options["children"]
+        with tqdm(
+            total=children,
+            unit=" children",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=options["verbosity"] == 0,
+            desc="Children",
+        ) as bar:
+            involvements = 0
+
+            def advance(child_count: int, involvement_count: int) -> None:
+                nonlocal involvements
+                involvements += involvement_count
+                bar.set_postfix(involvements=f"{involvements:,}", refresh=False)
+                bar.update(child_count)
+
+            try:
+                summary = load_demo_area(
+                    seed=options["seed"],
+                    children=children,
+                    flush=options["flush"],
+                    batch_size=options["batch_size"],
+                    progress=advance,
+                )
+            except DemoAreaError as error:
+                raise CommandError(str(error)) from error
+        self._report(summary)
+
+    def _report(self, summary: LoadSummary) -> None:
+        write = self.stdout.write
+        write(
+            self.style.SUCCESS(
+                f"Loaded the Ashworth demo area (seed {summary.seed}) in {summary.seconds:.1f} s: "
+                f"{summary.agencies:,} agencies, {summary.practitioners} practitioners, "
+                f"{summary.partnerships} partnerships, {summary.children:,} children, "
+                f"{summary.involvements:,} involvements."
+            )
+        )
+        for warning in summary.warnings:
+            write(self.style.WARNING(warning))
+        write(logins_text())
+
+
+def logins_text() -> str:
+    """The block of demo logins printed at the end of a load."""
+    two_factor = set(two_factor_usernames())
+    specs = {spec.username: spec for spec in area.PRACTITIONERS}
+    rows = [
+        ("admin", "System administrator (manages accounts; sees no child data)"),
+        ("coordinator", f"{specs['coordinator'].job_title}, coordinates partnerships"),
+        ("practitioner", f"{specs['practitioner'].job_title} with children and partnerships"),
+    ]
+    other_coordinators = sorted(two_factor - {"admin", "coordinator"})
+    lines = [
+        "",
+        "Demo logins",
+        "===========",
+        f"Password for every demo account: {logins.DEMO_PASSWORD}",
+        "",
+    ]
+    for username, role in rows:
+        lines.append(f"  {username:<14} {role}")
+        if username in two_factor:
+            lines.append(
+                f"  {'':<14} two-factor code: .venv/bin/python manage.py demo_totp {username}"
+            )
+    lines += [
+        "",
+        "Other coordinators (two-factor codes from demo_totp too): "
+        + ", ".join(other_coordinators),
+        "Every other practitioner signs in as firstname.lastname, e.g. grace.adeyemi.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""Form pieces shared by every app."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from django import forms
+
+ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+class GovukDateWidget(forms.MultiWidget):
+    """The GOV.UK date input: separate day, month and year boxes, which people fill in
+    more reliably than a browser date picker. Rendered by includes/field.html (its widget
+    type is "govukdate")."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        numeric = {"inputmode": "numeric"}
+        super().__init__(
+            {
+                "day": forms.TextInput(attrs=numeric),
+                "month": forms.TextInput(attrs=numeric),
+                "year": forms.TextInput(attrs=numeric),
+            },
+            attrs,
+        )
+
+    def decompress(self, value: Any) -> list[Any]:
+        if isinstance(value, str) and ISO_DATE.match(value):
+            year, month, day = value.split("-")
+            return [day, month, year]
+        if isinstance(value, datetime.date):
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+    # MultiWidget usually returns the parts; this one joins them into one ISO date so that
+    # a plain DateField parses and validates it.
+    def value_from_datadict(  # type: ignore[override]
+        self, data: Any, files: Any, name: str
+    ) -> str | None:
+        day, month, year = (
+            (part or "").strip() for part in super().value_from_datadict(data, files, name)
+        )
+        if not (day or month or year):
+            # A single ISO date (YYYY-MM-DD) is accepted too, for scripts and tests.
+            single = data.get(name)
+            return single.strip() if isinstance(single, str) and single.strip() else None
+        return f"{year}-{month}-{day}"
+
+
+class GovukDateField(forms.DateField):
+    """A date entered as day, month and year, with GOV.UK-style error messages."""
+
+    widget = GovukDateWidget
+    input_formats = ["%Y-%m-%d"]
+
+    def __init__(self, *, what: str = "the date", **kwargs: Any) -> None:
+        messages = {
+            "required": f"Enter {what}",
+            "invalid": f"Enter {what} as a real date, for example 27 3 2026",
+        }
+        messages.update(kwargs.pop("error_messages", {}))
+        kwargs.setdefault("help_text", "For example, 27 3 2026")
+        super().__init__(error_messages=messages, **kwargs)
