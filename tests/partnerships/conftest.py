@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from joinedup.partnerships.models import MembershipRole
 from tests.factories import (
@@ -18,6 +16,7 @@ from tests.factories import (
     PartnershipFactory,
     PractitionerFactory,
 )
+from tests.two_factor import sign_in_verified
 
 
 @pytest.fixture
@@ -26,13 +25,7 @@ def sign_in(client) -> Callable[[Any], Any]:
     leaves it after a correct code."""
 
     def _sign_in(user):
-        device, _ = TOTPDevice.objects.get_or_create(
-            user=user, name="Test authenticator", defaults={"confirmed": True}
-        )
-        client.force_login(user)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
+        sign_in_verified(client, user)
         return client
 
     return _sign_in
