@@ -39,6 +39,12 @@ ENTRIES = [
     NavigationEntry("Partnerships", "partnerships:list", "partnerships", _practitioner),
     NavigationEntry("Agencies", "partnerships:agency-list", "agencies", _practitioner),
     NavigationEntry(
+        "Agency feeds",
+        "children:feeds:index",
+        "feeds",
+        lambda user: bool(policy.can_use_feeds(user)),
+    ),
+    NavigationEntry(
         "Accounts",
         "accounts:manage-list",
         "accounts",
@@ -66,6 +72,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         current = "home" if match.view_name == "home" else (match.namespace or "")
         if match.view_name.startswith("partnerships:agency"):
             current = "agencies"
+        elif match.namespace == "children:feeds":
+            current = "feeds"
     return {
         "navigation_items": [
             {

@@ -289,5 +289,13 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# How long opening a child's record with a stated reason (outside any relationship) lasts.
+STATED_REASON_ACCESS = timedelta(hours=int(os.environ.get("STATED_REASON_ACCESS_HOURS", "4")))
+
+# Agency feeds: the largest file accepted, and whether an upload is imported in a background
+# thread (the embedded default needs no broker) or inside the request.
+FEED_MAX_BYTES = int(os.environ.get("FEED_MAX_BYTES", str(10 * 1024 * 1024)))
+FEEDS_RUN_IN_BACKGROUND = env_bool("FEEDS_RUN_IN_BACKGROUND", True)
+
 # How many children, practitioners and so on a listing page shows.
 PAGE_SIZE = 25

@@ -62,6 +62,12 @@ class Practitioner(AbstractUser):
         help_text="Supervisor from the practitioner's own discipline, such as nursing or psychology.",
     )
     signed_in_at = models.DateTimeField(null=True, blank=True, editable=False)
+    is_data_manager = models.BooleanField(
+        "Data manager",
+        default=False,
+        help_text="May send the home agency's records to Joined Up (agency feeds) and see "
+        "what happened to them.",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]

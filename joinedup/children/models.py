@@ -137,3 +137,243 @@ class Involvement(models.Model):
     def is_current(self) -> bool:
         today = timezone.localdate()
         return self.started_on <= today and (self.ended_on is None or self.ended_on > today)
+
+
+# Agency feeds: each agency's own records about children ---------------------------------
+#
+# An agency sends its records as a CSV or XLSX file (a *feed*). Every usable row is kept as
+# a *source record* exactly as received; identity matching later links source records to a
+# Child but never edits what the agency sent. See docs/feeds.md.
+
+
+class FeedStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    REFUSED = "refused", "Refused"
+
+
+class FeedFileKind(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel workbook (XLSX)"
+
+
+class Feed(models.Model):
+    """One file of records received from an agency, and what importing it did."""
+
+    agency = models.ForeignKey(
+        "partnerships.Agency", on_delete=models.PROTECT, related_name="feeds"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="submitted_feeds",
+        help_text="Empty when the file came in on the command line without --as.",
+    )
+    filename = models.CharField(max_length=255)
+    file_kind = models.CharField(max_length=8, choices=FeedFileKind.choices, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=FeedStatus.choices, default=FeedStatus.QUEUED)
+    refusal_message = models.TextField(blank=True)
+    # The mapping used: the agency's own column heading → a field of the documented format.
+    mapping = models.JSONField(default=dict, blank=True)
+    columns = models.JSONField(
+        default=list, blank=True, help_text="The file's column headings, in order."
+    )
+    unused_columns = models.JSONField(default=list, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    rows_with_invalid_fields = models.PositiveIntegerField(default=0)
+    rejects_resolved = models.PositiveIntegerField(
+        default=0, help_text="Rejected rows of earlier feeds that this feed corrected."
+    )
+    # The uploaded file, held only until the import has run (then emptied).
+    content = models.BinaryField(default=b"", editable=False)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["agency", "received_at"], name="feed_agency_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} from {self.agency} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {FeedStatus.DONE, FeedStatus.REFUSED}
+
+    @property
+    def progress_percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.rows_total:
+            return 0
+        # Checking the rows is most of the work; saving them is the last tenth.
+        return min(90, round(90 * self.rows_checked / self.rows_total))
+
+
+class SourceRecord(models.Model):
+    """One agency's record about one child, exactly as the agency sent it.
+
+    ``values`` holds the row as received (the agency's own column headings → the text in
+    each cell); it is only ever replaced by a later row with the same source id from the
+    same agency, and every version is kept in ``versions``. Identity matching sets
+    ``child`` and nothing else.
+    """
+
+    agency = models.ForeignKey(
+        "partnerships.Agency", on_delete=models.PROTECT, related_name="source_records"
+    )
+    source_id = models.CharField("Agency's record ID", max_length=100)
+    values = models.JSONField(default=dict)
+    standardised = models.JSONField(default=dict, blank=True)
+    invalid_fields = models.JSONField(
+        default=dict, blank=True, help_text="Field of the format → why its value is not valid."
+    )
+    content_hash = models.CharField(max_length=64)
+    # Standardised copies of the fields identity matching searches on.
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    nhs_number = models.CharField(max_length=10, blank=True)
+    upn = models.CharField(max_length=13, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    first_received_at = models.DateTimeField()
+    last_received_at = models.DateTimeField()
+    first_feed = models.ForeignKey(
+        Feed, on_delete=models.PROTECT, related_name="first_records", null=True, blank=True
+    )
+    last_feed = models.ForeignKey(
+        Feed, on_delete=models.PROTECT, related_name="latest_records", null=True, blank=True
+    )
+    child = models.ForeignKey(
+        Child,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="source_records",
+        help_text="Set by identity matching; never changes the values.",
+    )
+
+    class Meta:
+        ordering = ["agency", "source_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "source_id"], name="source_record_unique_per_agency"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["nhs_number"], name="source_record_nhs_idx"),
+            models.Index(
+                fields=["family_name", "date_of_birth"], name="source_record_name_dob_idx"
+            ),
+            models.Index(fields=["postcode"], name="source_record_postcode_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} record {self.source_id}"
+
+
+class SourceRecordVersion(models.Model):
+    """Every distinct version of a source record, as received, with the feed it came in."""
+
+    source_record = models.ForeignKey(
+        SourceRecord, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    values = models.JSONField(default=dict)
+    content_hash = models.CharField(max_length=64)
+    feed = models.ForeignKey(Feed, on_delete=models.PROTECT, related_name="record_versions")
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["source_record", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_record", "number"], name="source_record_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_record} version {self.number}"
+
+
+class RejectedRow(models.Model):
+    """A row that could not be used, kept for correction and resubmission."""
+
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="rejected_rows")
+    line_number = models.PositiveIntegerField()
+    column = models.CharField(max_length=200, blank=True)
+    reason = models.TextField()
+    source_id = models.CharField(max_length=100, blank=True, db_index=True)
+    values = models.JSONField(default=dict, help_text="The row as received.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        Feed,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resolved_rejects",
+        help_text="The later feed whose corrected row took this one's place.",
+    )
+
+    class Meta:
+        ordering = ["feed", "line_number"]
+
+    def __str__(self) -> str:
+        return f"Line {self.line_number} of {self.feed.filename}: {self.reason}"
+
+
+class FeedInvalidField(models.Model):
+    """A field imported with a value that is not valid: the raw value is kept, marked."""
+
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="invalid_fields")
+    source_record = models.ForeignKey(
+        SourceRecord, on_delete=models.CASCADE, related_name="invalid_field_reports"
+    )
+    line_number = models.PositiveIntegerField()
+    field = models.CharField(max_length=64)
+    column = models.CharField(max_length=200)
+    value = models.TextField(blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["feed", "line_number", "field"]
+
+    def __str__(self) -> str:
+        return f"Line {self.line_number}: {self.field} — {self.reason}"
+
+
+class FeedColumnMapping(models.Model):
+    """How an agency's own column headings map onto the documented format's fields."""
+
+    agency = models.ForeignKey(
+        "partnerships.Agency", on_delete=models.CASCADE, related_name="feed_column_mappings"
+    )
+    their_heading = models.CharField(max_length=200)
+    field = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["agency", "field"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "their_heading"], name="feed_mapping_heading_unique"
+            ),
+            models.UniqueConstraint(fields=["agency", "field"], name="feed_mapping_field_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency}: {self.their_heading} → {self.field}"

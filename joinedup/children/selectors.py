@@ -55,6 +55,14 @@ def my_involvements_page(
     return page
 
 
+class NoRelationship(PermissionDenied):
+    """The practitioner has no relationship with the child (nor a current stated reason)."""
+
+    def __init__(self, child: Child) -> None:
+        super().__init__("You have no current involvement with this child.")
+        self.child = child
+
+
 @dataclass(frozen=True)
 class ChildRecord:
     child: Child
@@ -70,7 +78,7 @@ def child_record(*, practitioner: Practitioner, child_id: int, path: str) -> Chi
         child = get_object_or_404(Child, pk=child_id)
         decision = policy.can_view_child(practitioner, child)
         if not decision:
-            raise PermissionDenied("You have no current involvement with this child.")
+            raise NoRelationship(child)
         involvements = list(
             child.involvements.select_related(
                 "agency", "practitioner", "practitioner__home_agency"

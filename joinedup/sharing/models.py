@@ -19,6 +19,7 @@ class AccessBasis(models.TextChoices):
 
     INVOLVEMENT = "involvement", "Current involvement with the child"
     STATED_REASON = "stated_reason", "Stated reason"
+    AGENCY_RECORD = "agency_record", "The agency's own submitted records"
 
 
 class AppendOnlyError(Exception):
@@ -59,3 +60,30 @@ class AccessRecord(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("Access records cannot be deleted")
+
+
+class StatedReason(models.Model):
+    """A practitioner's stated reason for opening the record of a child they have no
+    relationship with. It gives time-limited access, and every view under it is recorded
+    with the reason."""
+
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stated_reasons"
+    )
+    child = models.ForeignKey(
+        "children.Child", on_delete=models.PROTECT, related_name="stated_reasons"
+    )
+    reason = models.TextField()
+    stated_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-stated_at"]
+        indexes = [
+            models.Index(
+                fields=["practitioner", "child", "expires_at"], name="stated_reason_lookup_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} for {self.child}: {self.reason[:40]}"

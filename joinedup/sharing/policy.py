@@ -21,12 +21,13 @@ from django.utils import timezone
 
 from joinedup.children.models import Child, Involvement, current_involvement_q
 from joinedup.partnerships.models import Membership, MembershipRole, Partnership
-from joinedup.sharing.models import AccessBasis
+from joinedup.sharing.models import AccessBasis, StatedReason
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from joinedup.accounts.models import Practitioner
+    from joinedup.children.models import Feed
     from joinedup.partnerships.models import Agency
 
     User = Practitioner | AnonymousUser
@@ -84,7 +85,23 @@ def can_view_child(user: User, child: Child) -> Decision:
             basis=AccessBasis.INVOLVEMENT,
             reason=f"Involved as {involvement.role} since {involvement.started_on:%d %b %Y}",
         )
+    stated = (
+        StatedReason.objects.filter(practitioner=user, child=child, expires_at__gt=timezone.now())
+        .order_by("-stated_at")
+        .first()
+    )
+    if stated is not None:
+        return Decision(
+            True, basis=AccessBasis.STATED_REASON, reason=f"Stated reason: {stated.reason}"
+        )
     return DENIED
+
+
+def can_state_reason(user: User, child: Child) -> Decision:
+    """Anyone signed in may open a child's record outside their relationships by stating
+    why; the reason is recorded with every view and the access lapses after a few hours.
+    (Administrators too: they see no child data *without* a recorded reason.)"""
+    return Decision(_is_practitioner(user))
 
 
 def can_end_involvement(user: User, involvement: Involvement) -> Decision:
@@ -163,13 +180,78 @@ def can_manage_accounts(user: User) -> Decision:
 
 
 def requires_two_factor(user: User) -> bool:
-    """Administrators and coordinators must use two-factor authentication; others may."""
+    """Administrators, coordinators and data managers (who send agencies' records in bulk)
+    must use two-factor authentication; others may."""
     if not _is_practitioner(user):
         return False
-    if user.is_superuser:
+    if user.is_superuser or user.is_data_manager:
         return True
     return (
         Membership.objects.current()
         .filter(practitioner=user, role=MembershipRole.COORDINATOR)
         .exists()
     )
+
+
+# Agency feeds --------------------------------------------------------------------------
+#
+# An agency's data managers send its records about children to Joined Up and see what
+# happened to them: the rows came from their own agency, so seeing them again is not a
+# disclosure to anyone new. Nobody else submits or sees an agency's feeds — not
+# coordinators, not other agencies, and not system administrators (who see no child data
+# through that role).
+
+AGENCY_OWN_RECORDS = AccessBasis.AGENCY_RECORD  # the agency's own submitted records
+
+
+def is_data_manager_of(user: User, agency: Agency) -> bool:
+    if not _is_practitioner(user):
+        return False
+    return bool(user.is_data_manager and user.home_agency_id == agency.pk)
+
+
+def can_submit_feed(user: User, agency: Agency) -> Decision:
+    """Data managers send their home agency's records, by upload or on the command line
+    with --as."""
+    if not is_data_manager_of(user, agency):
+        return DENIED
+    return Decision(
+        True,
+        basis=AGENCY_OWN_RECORDS,
+        reason=f"Data manager of {agency.name}, sending its own records",
+    )
+
+
+def can_use_feeds(user: User) -> Decision:
+    """Whether the person has any agency whose feeds they manage (the feeds pages)."""
+    if not _is_practitioner(user):
+        return DENIED
+    return Decision(bool(user.is_data_manager and user.home_agency_id))
+
+
+def feed_agencies_filter(user: User) -> Q:
+    """A filter on Agency for the agencies whose feeds this user may submit and see."""
+    if not _is_practitioner(user) or not user.is_data_manager or not user.home_agency_id:
+        return Q(pk__in=[])
+    return Q(pk=user.home_agency_id)
+
+
+def can_view_feed(user: User, feed: Feed) -> Decision:
+    """A feed's result page, progress and rejects file show the agency's own rows."""
+    if not is_data_manager_of(user, feed.agency):
+        return DENIED
+    return Decision(
+        True,
+        basis=AGENCY_OWN_RECORDS,
+        reason=f"Data manager of {feed.agency.name}, seeing the records it sent",
+    )
+
+
+def can_manage_feed_mapping(user: User, agency: Agency) -> Decision:
+    """The column mapping is the agency's own setting, kept by its data managers."""
+    return Decision(is_data_manager_of(user, agency))
+
+
+def can_read_feed_format(user: User) -> Decision:
+    """The documented format and the templates hold no child data: anyone signed in."""
+    return Decision(_is_practitioner(user))

@@ -39,9 +39,21 @@ def test_practitioner_ends_involvement_and_loses_access(
 
     response = page.goto(child_url)
     assert response is not None and response.status == 403
-    expect(page.get_by_role("heading", level=1)).to_contain_text("You do not have access")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "You are not involved with this child"
+    )
     expect(page.locator("main")).not_to_contain_text(child.full_name)
     checker.check("practitioner-child-after-ending", expected_status=403)
+
+    # Opening the record again is possible only by stating why, and the reason shows.
+    page.get_by_label("Why do you need to open this record?").fill(
+        "The family's new school asked me for the school nursing history."
+    )
+    page.get_by_role("button", name="Open the record").click()
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("heading", level=1)).to_have_text(child.full_name)
+    expect(page.locator(".govuk-inset-text")).to_contain_text("Stated reason")
+    checker.check("practitioner-child-with-stated-reason")
     checker.assert_no_problems()
 
 

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from joinedup.children import selectors
 from joinedup.sharing.models import AccessAction, AccessRecord
@@ -21,8 +22,8 @@ def test_practitioner_sees_everyone_involved_with_their_child(client):
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert involvement.child.full_name in page
-    assert other.practitioner.get_full_name() in page
+    assert escape(involvement.child.full_name) in page
+    assert escape(other.practitioner.get_full_name()) in page
     assert "Health visitor" in page
     assert involvement.child.nhs_number_display in page
 
@@ -108,9 +109,9 @@ def test_the_children_list_shows_only_current_involvements_and_records_the_listi
 
     page = client.get(reverse("children:list")).content.decode()
 
-    assert mine.child.full_name in page
-    assert ended.child.full_name not in page
-    assert not_mine.child.full_name not in page
+    assert escape(mine.child.full_name) in page
+    assert escape(ended.child.full_name) not in page
+    assert escape(not_mine.child.full_name) not in page
     listed = AccessRecord.objects.filter(practitioner=practitioner, action=AccessAction.LISTED)
     assert list(listed.values_list("child", flat=True)) == [mine.child.pk]
 
@@ -158,3 +159,63 @@ def test_access_records_cannot_be_changed_or_deleted():
         record.save()
     with pytest.raises(AppendOnlyError):
         record.delete()
+
+
+def test_a_practitioner_with_no_relationship_is_offered_to_state_a_reason(client):
+    child = ChildFactory()
+    stranger = PractitionerFactory()
+    client.force_login(stranger)
+
+    response = client.get(reverse("children:detail", args=[child.pk]))
+
+    assert response.status_code == 403
+    assert "You are not involved with this child" in response.content.decode()
+    assert escape(child.full_name) not in response.content.decode()
+    assert not AccessRecord.objects.exists()
+
+
+def test_a_stated_reason_opens_the_record_for_a_while_and_is_recorded_with_each_view(
+    client, settings
+):
+    child = ChildFactory()
+    stranger = PractitionerFactory()
+    client.force_login(stranger)
+
+    response = client.post(
+        reverse("children:state-reason", args=[child.pk]),
+        {"reason": "Police raised a welfare concern about this child today"},
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("children:detail", args=[child.pk]))
+
+    assert page.status_code == 200
+    record = AccessRecord.objects.get(child=child, practitioner=stranger)
+    assert record.basis == "stated_reason"
+    assert "Police raised a welfare concern" in record.reason
+
+
+def test_access_from_a_stated_reason_lapses(client):
+    from joinedup.sharing.models import StatedReason
+
+    child = ChildFactory()
+    stranger = PractitionerFactory()
+    StatedReason.objects.create(
+        practitioner=stranger,
+        child=child,
+        reason="An old reason that has lapsed",
+        expires_at=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    client.force_login(stranger)
+
+    assert client.get(reverse("children:detail", args=[child.pk])).status_code == 403
+
+
+def test_a_reason_must_say_something(client):
+    child = ChildFactory()
+    client.force_login(PractitionerFactory())
+
+    response = client.post(reverse("children:state-reason", args=[child.pk]), {"reason": "x"})
+
+    assert response.status_code == 403
+    assert "Say why you need to open this record" in response.content.decode()
+    assert client.get(reverse("children:detail", args=[child.pk])).status_code == 403

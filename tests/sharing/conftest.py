@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from joinedup.children.feeds.importing import import_feed
 from joinedup.partnerships.models import MembershipRole
 from tests.factories import (
     AdministratorFactory,
@@ -48,6 +49,15 @@ def world(db) -> World:
     member = PractitionerFactory(username="member", home_agency=school)
     coordinator = PractitionerFactory(username="coordinator", home_agency=school)
     administrator = AdministratorFactory(username="administrator")
+    data_manager = PractitionerFactory(
+        username="data_manager", home_agency=school, is_data_manager=True
+    )
+    feed = import_feed(
+        agency=school,
+        file=b"Record ID,Given name\r\nA1,Amy\r\n,Ben\r\n",
+        filename="pupils.csv",
+        submitted_by=data_manager,
+    )
 
     current = InvolvementFactory(child=child, practitioner=involved, role="Class teacher")
     InvolvementFactory(
@@ -71,6 +81,7 @@ def world(db) -> World:
             "member": member,
             "coordinator": coordinator,
             "administrator": administrator,
+            "data_manager": data_manager,
         },
         url_kwargs={
             "child_id": child.pk,
@@ -79,6 +90,7 @@ def world(db) -> World:
             "agency_id": school.pk,
             "membership_id": member_membership.pk,
             "practitioner_id": member.pk,
+            "feed_id": feed.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

@@ -16,9 +16,20 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from joinedup.sharing.models import AccessRecord
 
-ROLES = ("anonymous", "involved", "ended", "unrelated", "member", "coordinator", "administrator")
+ROLES = (
+    "anonymous",
+    "involved",
+    "ended",
+    "unrelated",
+    "member",
+    "coordinator",
+    "administrator",
+    "data_manager",
+)
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
-PRACTITIONERS = frozenset({"involved", "ended", "unrelated", "member", "coordinator"})
+PRACTITIONERS = frozenset(
+    {"involved", "ended", "unrelated", "member", "coordinator", "data_manager"}
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ RULES: dict[str, Rule] = {
     "accounts:security": allow(SIGNED_IN),
     "accounts:set-password": allow(PUBLIC),
     "accounts:turn-off-two-factor": allow(
-        SIGNED_IN - {"coordinator", "administrator"}, method="POST"
+        SIGNED_IN - {"coordinator", "administrator", "data_manager"}, method="POST"
     ),
     "accounts:change-password": allow(SIGNED_IN),
     "accounts:manage-list": allow("administrator"),
@@ -79,9 +90,23 @@ RULES: dict[str, Rule] = {
     "partnerships:agency-detail": allow(SIGNED_IN),
     "children:list": allow(SIGNED_IN),
     "children:detail": allow("involved"),
+    # Anyone signed in may open a record by stating why; the reason is recorded.
+    "children:state-reason": allow(
+        SIGNED_IN, method="POST", data={"reason": "A concern about this child was raised today"}
+    ),
     "children:end-involvement": allow(
         "involved", method="POST", data={"reason": "Support completed"}
     ),
+    # Agency feeds: the agency's own data managers only; the format is documentation.
+    "children:feeds:index": allow("data_manager"),
+    "children:feeds:upload": allow("data_manager"),
+    "children:feeds:format": allow(SIGNED_IN),
+    "children:feeds:template-csv": allow(SIGNED_IN),
+    "children:feeds:template-xlsx": allow(SIGNED_IN),
+    "children:feeds:mapping": allow("data_manager"),
+    "children:feeds:detail": allow("data_manager"),
+    "children:feeds:progress": allow("data_manager"),
+    "children:feeds:rejects": allow("data_manager"),
 }
 
 # Django's admin site is one rule: only system administrators get past its own sign-in.
