@@ -45,6 +45,12 @@ ENTRIES = [
         lambda user: bool(policy.can_use_feeds(user)),
     ),
     NavigationEntry(
+        "Shielding",
+        "children:shielding-reviews",
+        "shielding",
+        lambda user: bool(policy.can_review_shielded_views(user)),
+    ),
+    NavigationEntry(
         "Accounts",
         "accounts:manage-list",
         "accounts",
@@ -74,6 +80,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             current = "agencies"
         elif match.namespace == "children:feeds":
             current = "feeds"
+        elif match.view_name == "children:shielding-reviews":
+            current = "shielding"
     return {
         "navigation_items": [
             {

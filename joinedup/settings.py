@@ -297,5 +297,14 @@ STATED_REASON_ACCESS = timedelta(hours=int(os.environ.get("STATED_REASON_ACCESS_
 FEED_MAX_BYTES = int(os.environ.get("FEED_MAX_BYTES", str(10 * 1024 * 1024)))
 FEEDS_RUN_IN_BACKGROUND = env_bool("FEEDS_RUN_IN_BACKGROUND", True)
 
+# NHS numbers beginning 999 are test numbers that belong to no real child. They count as
+# matching evidence only where every child is made up (development and the demo area); in
+# production they are imported marked not valid, so they can never link two children.
+ALLOW_TEST_NHS_NUMBERS = env_bool("ALLOW_TEST_NHS_NUMBERS", not IS_PRODUCTION)
+
 # How many children, practitioners and so on a listing page shows.
 PAGE_SIZE = 25
+
+# Retention (docs/child-index.md): a child's record is archived at 18 and purged this many
+# years after it was archived, by `manage.py apply_retention` (scheduled daily).
+RETENTION_PURGE_AFTER_YEARS = int(os.environ.get("RETENTION_PURGE_AFTER_YEARS", "6"))

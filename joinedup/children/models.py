@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +11,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from joinedup.children import identifiers
+from joinedup.children.search_keys import (
+    SEARCH_KEY_FIELDS,
+    SEARCH_SOURCE_FIELDS,
+    search_keys_for,
+)
+from joinedup.partnerships.models import SensitiveService
 
 
 class Sex(models.TextChoices):
@@ -45,6 +52,20 @@ class Child(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Retention (docs/child-index.md, "Retention"): set by ``apply_retention`` when the child
+    # turns 18. An archived record is seen only by data managers, and is purged
+    # RETENTION_PURGE_AFTER_YEARS after this date.
+    archived_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    # Search keys (docs/child-index.md, "Search"): computed from the names and postcode by
+    # children.search_keys.search_keys_for on every save, by the demo loader and by
+    # ``manage.py rebuild_search_keys``; never edited by hand.
+    search_given = models.CharField(max_length=100, blank=True, editable=False)
+    search_given_canonical = models.CharField(max_length=100, blank=True, editable=False)
+    search_given_phonetic = models.CharField(max_length=100, blank=True, editable=False)
+    search_family = models.CharField(max_length=100, blank=True, editable=False)
+    search_family_phonetic = models.CharField(max_length=100, blank=True, editable=False)
+    search_family_phonetic_last = models.CharField(max_length=100, blank=True, editable=False)
+    search_postcode = models.CharField(max_length=8, blank=True, editable=False)
 
     class Meta:
         ordering = ["family_name", "given_name", "date_of_birth"]
@@ -53,10 +74,41 @@ class Child(models.Model):
             models.Index(fields=["family_name", "given_name"], name="child_name_idx"),
             models.Index(fields=["nhs_number"], name="child_nhs_number_idx"),
             models.Index(fields=["upn"], name="child_upn_idx"),
+            # Search (children.search): each index serves one candidate predicate.
+            models.Index(
+                fields=["date_of_birth", "search_family_phonetic"], name="child_search_dob_idx"
+            ),
+            models.Index(
+                fields=["search_family_phonetic", "search_given_phonetic"],
+                name="child_search_family_idx",
+            ),
+            models.Index(
+                fields=["search_family_phonetic", "search_given"],
+                name="child_search_family_given_idx",
+            ),
+            models.Index(
+                fields=["search_family_phonetic_last", "search_given_phonetic"],
+                name="child_search_family_last_idx",
+            ),
+            models.Index(
+                fields=["search_given_phonetic", "search_family"], name="child_search_given_idx"
+            ),
+            models.Index(fields=["search_postcode"], name="child_search_postcode_idx"),
         ]
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep the search keys in step with the names and postcode they come from."""
+        for name, value in search_keys_for(
+            {field: getattr(self, field) for field in SEARCH_SOURCE_FIELDS}
+        ).items():
+            setattr(self, name, value)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(SEARCH_SOURCE_FIELDS):
+            kwargs["update_fields"] = {*update_fields, *SEARCH_KEY_FIELDS}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:
@@ -113,6 +165,27 @@ class Involvement(models.Model):
     started_on = models.DateField("From", default=timezone.localdate)
     ended_on = models.DateField("To", null=True, blank=True)
     ended_reason = models.CharField(max_length=200, blank=True)
+    # Involvement with a sensitive service (sexual health, mental health, substance misuse)
+    # is shown only to the practitioner involved until explicit consent is recorded
+    # (sharing.policy.visible_involvements_filter). An agency that is itself a sensitive
+    # service (Agency.sensitive_service) makes all its involvements sensitive.
+    sensitive_service = models.CharField(
+        max_length=32, choices=SensitiveService.choices, blank=True, db_default=""
+    )
+    consent_recorded_on = models.DateField(
+        "Consent to share recorded on",
+        null=True,
+        blank=True,
+        help_text="The day the child (or parent/carer) gave explicit, informed consent to "
+        "show this involvement to other practitioners.",
+    )
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = InvolvementQuerySet.as_manager()
 
@@ -325,6 +398,16 @@ class RejectedRow(models.Model):
         related_name="resolved_rejects",
         help_text="The later feed whose corrected row took this one's place.",
     )
+    # Or a data manager marked it as dealt with, without sending it again (resolved_at is
+    # then when they did).
+    dealt_with_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    dealt_with_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["feed", "line_number"]
@@ -377,3 +460,100 @@ class FeedColumnMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency}: {self.their_heading} → {self.field}"
+
+
+# Shielding ----------------------------------------------------------------------------
+#
+# A data manager shields a child whose whereabouts must be hidden; address, setting and
+# contact details are then suppressed for everyone except the data managers allowed to
+# see them (sharing.policy.can_see_whereabouts). Shielding is kept as a history: lifting
+# one fills in ``lifted_at``; shielding again adds a new row. See docs/child-index.md.
+
+
+class ShieldingQuerySet(models.QuerySet["Shielding"]):
+    def active(self) -> ShieldingQuerySet:
+        return self.filter(lifted_at__isnull=True)
+
+
+class Shielding(models.Model):
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="shieldings")
+    reason = models.TextField()
+    review_on = models.DateField("Review by")
+    shielded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    shielded_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lift_reason = models.TextField(blank=True)
+
+    objects = ShieldingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-shielded_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child"],
+                condition=Q(lifted_at__isnull=True),
+                name="shielding_one_active_per_child",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "lifted" if self.lifted_at else "active"
+        return f"Shielding of child {self.child_id} ({state})"
+
+    @property
+    def is_due_for_review(self) -> bool:
+        return self.lifted_at is None and self.review_on <= timezone.localdate()
+
+
+# Retention ----------------------------------------------------------------------------
+#
+# ``manage.py apply_retention`` archives children who have turned 18 and purges those
+# archived longer than RETENTION_PURGE_AFTER_YEARS. Each run is logged here; a purged
+# child leaves a PurgeRecord with counts and a keyed hash, never personal data.
+
+
+class RetentionRun(models.Model):
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    run_for = models.DateField(help_text="The day the rules were applied for (--today).")
+    dry_run = models.BooleanField(default=False)
+    purge_after_years = models.PositiveSmallIntegerField()
+    archived = models.PositiveIntegerField(default=0)
+    purged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Retention run {self.run_for} ({self.archived} archived, {self.purged} purged)"
+
+
+class PurgeRecord(models.Model):
+    """That a child's record was purged, and how much went with it — no personal data."""
+
+    run = models.ForeignKey(RetentionRun, on_delete=models.PROTECT, related_name="purges")
+    child_reference = models.CharField(
+        max_length=64,
+        db_index=True,
+        help_text="A keyed hash of the child's old ID, to match the detached access records.",
+    )
+    archived_on = models.DateField()
+    purged_at = models.DateTimeField(default=timezone.now)
+    involvements = models.PositiveIntegerField(default=0)
+    source_records = models.PositiveIntegerField(default=0)
+    shieldings = models.PositiveIntegerField(default=0)
+    stated_reasons = models.PositiveIntegerField(default=0)
+    access_records_kept = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-purged_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Purged {self.child_reference[:12]} on {self.purged_at:%Y-%m-%d}"

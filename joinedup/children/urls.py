@@ -6,6 +6,7 @@ app_name = "children"
 
 urlpatterns = [
     path("", views.child_list, name="list"),
+    path("search/", views.child_search, name="search"),
     path("feeds/", include("joinedup.children.feeds.urls")),
     path("<int:child_id>/", views.child_detail, name="detail"),
     path("<int:child_id>/reason/", views.state_reason, name="state-reason"),
@@ -13,5 +14,18 @@ urlpatterns = [
         "<int:child_id>/involvements/<int:involvement_id>/end/",
         views.end_involvement,
         name="end-involvement",
+    ),
+    # The child's index page: sensitive involvements, shielding (docs/child-index.md).
+    path(
+        "<int:child_id>/involvements/<int:involvement_id>/consent/",
+        views.record_consent,
+        name="record-consent",
+    ),
+    path("<int:child_id>/shielding/", views.child_shielding, name="shielding"),
+    path("shielding/", views.shielding_reviews, name="shielding-reviews"),
+    path(
+        "shielding/views/<int:access_record_id>/reviewed/",
+        views.review_access,
+        name="review-access",
     ),
 ]

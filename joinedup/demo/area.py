@@ -300,6 +300,7 @@ class PractitionerSpec:
     year_group: int | None = None  # for class teachers and form tutors
     line_manager: str = ""
     supervisor: str = ""
+    data_manager: bool = False  # sends the agency's records to Joined Up as feeds
 
 
 # fmt: off
@@ -458,10 +459,19 @@ PRACTITIONERS: tuple[PractitionerSpec, ...] = (
       "refugee_welcome", "refugee_welcome", "Family support worker", 15),
     # The system administrator manages accounts and has no home agency or children.
     P("admin", "Alex", "Morgan", "Systems administrator", B.ADMINISTRATION, None),
+    # Brookfield's data manager sends the school's pupil records to Joined Up (feeds).
+    P("datamanager", "Dana", "Holden", "School data manager", B.ADMINISTRATION, "brookfield",
+      line_manager="sarah.whitworth", data_manager=True),
 )
 # fmt: on
 
 ADMINISTRATOR = "admin"
+DATA_MANAGER = "datamanager"
+
+
+def data_manager_usernames() -> list[str]:
+    """The agencies' data managers: they must use two-factor authentication."""
+    return [spec.username for spec in PRACTITIONERS if spec.data_manager]
 
 
 # Partnerships -------------------------------------------------------------------------

@@ -165,7 +165,9 @@ SEX_STYLES = {
         "indeterminate": "Indeterminate",
         "not_known": "Not known",
     },
-    "social_care": {"female": "2", "male": "1", "indeterminate": "9", "not_known": "0"},
+    # Code 9 means "indeterminate" in one national list and "not applicable" in another, so
+    # Joined Up refuses it (docs/child-index.md); this system writes "I" instead.
+    "social_care": {"female": "2", "male": "1", "indeterminate": "I", "not_known": "0"},
 }
 RELATIONSHIPS = ("Mother", "Father", "Grandmother", "Foster carer", "Stepfather", "Aunt")
 

@@ -22,8 +22,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from joinedup.accounts.models import Practitioner
 from joinedup.children.models import Child, Involvement
+from joinedup.children.search_keys import (
+    SEARCH_KEY_FIELDS,
+    SEARCH_SOURCE_FIELDS,
+    search_key_row,
+)
 from joinedup.demo import area, logins
-from joinedup.demo.bulk import RowWriter, fast_sqlite_writes, next_id, reset_sequences
+from joinedup.demo.bulk import Row, RowWriter, fast_sqlite_writes, next_id, reset_sequences
 from joinedup.demo.population import (
     CHILD_COLUMNS,
     INVOLVEMENT_COLUMNS,
@@ -162,12 +167,12 @@ def load_demo_area(
             timestamp=connection.ops.adapt_datetimefield_value(timezone.now()),
             first_involvement_id=next_id(Involvement),
         )
-        child_writer = RowWriter(Child, CHILD_COLUMNS)
+        child_writer = RowWriter(Child, (*CHILD_COLUMNS, *SEARCH_KEY_FIELDS))
         involvement_writer = RowWriter(Involvement, INVOLVEMENT_COLUMNS)
         for child_rows, involvement_rows in generator.batches(
             children, batch_size, first_id=next_id(Child)
         ):
-            child_writer.write(child_rows)
+            child_writer.write(_with_search_keys(child_rows))
             involvement_writer.write(involvement_rows)
             summary.children += len(child_rows)
             summary.involvements += len(involvement_rows)
@@ -187,6 +192,15 @@ def load_demo_area(
         )
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+_GIVEN, _FAMILY, _POSTCODE = (CHILD_COLUMNS.index(name) for name in SEARCH_SOURCE_FIELDS)
+
+
+def _with_search_keys(rows: list[Row]) -> list[Row]:
+    """Each child row with its search keys appended (children.search_keys: the same
+    function Child.save uses; names repeat, so the keys are mostly cache hits)."""
+    return [row + search_key_row(row[_GIVEN], row[_FAMILY], row[_POSTCODE]) for row in rows]
 
 
 # The fixed cast ------------------------------------------------------------------------
@@ -236,6 +250,7 @@ def _create_practitioners(seed: int, agency_ids: dict[str, int]) -> dict[str, in
                 phone=f"{area.PHONE_PREFIX}{500 + number:03d}",
                 is_staff=administrator,
                 is_superuser=administrator,
+                is_data_manager=spec.data_manager,
             )
         )
     created = Practitioner.objects.bulk_create(people)
@@ -277,7 +292,7 @@ def _create_partnerships(agency_ids: dict[str, int], practitioner_ids: dict[str,
 
 
 def _create_two_factor_devices(seed: int, practitioner_ids: dict[str, int]) -> None:
-    """Administrators and coordinators must use two-factor authentication."""
+    """Administrators, coordinators and data managers must use two-factor authentication."""
     for username in two_factor_usernames():
         TOTPDevice.objects.create(
             user_id=practitioner_ids[username],
@@ -288,4 +303,4 @@ def _create_two_factor_devices(seed: int, practitioner_ids: dict[str, int]) -> N
 
 
 def two_factor_usernames() -> list[str]:
-    return [area.ADMINISTRATOR, *area.coordinator_usernames()]
+    return [area.ADMINISTRATOR, *area.coordinator_usernames(), *area.data_manager_usernames()]

@@ -38,6 +38,15 @@ class AgencyKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class SensitiveService(models.TextChoices):
+    """Services whose involvement with a child is shown only with explicit consent (as the
+    child index rules require): see docs/child-index.md, "Child's index page"."""
+
+    SEXUAL_HEALTH = "sexual_health", "Sexual health"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+
+
 class Agency(models.Model):
     """An organisation whose practitioners work with children: a school, a health service…"""
 
@@ -51,6 +60,17 @@ class Agency(models.Model):
     phone = models.CharField("Telephone", max_length=40, blank=True)
     email = models.EmailField(blank=True)
     website = models.URLField(blank=True)
+    # Child index: an agency that *is* a sensitive service (a sexual health clinic, CAMHS, a
+    # substance misuse service). Its involvements and its records about a child are shown
+    # only where explicit consent is recorded (sharing.policy.visible_involvements_filter).
+    sensitive_service = models.CharField(
+        max_length=32,
+        choices=SensitiveService.choices,
+        blank=True,
+        db_default="",
+        help_text="Leave empty unless the agency is a sexual health, mental health or "
+        "substance misuse service: its involvement with a child is then shown only with consent.",
+    )
 
     class Meta:
         ordering = ["name"]

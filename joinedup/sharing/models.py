@@ -20,6 +20,9 @@ class AccessBasis(models.TextChoices):
     INVOLVEMENT = "involvement", "Current involvement with the child"
     STATED_REASON = "stated_reason", "Stated reason"
     AGENCY_RECORD = "agency_record", "The agency's own submitted records"
+    # Shielding and retention: a data manager of an agency that holds a record about the
+    # child (a source record or an involvement) — see sharing.policy.is_data_manager_for_child.
+    DATA_MANAGER = "data_manager", "Data manager of an agency holding a record about the child"
 
 
 class AppendOnlyError(Exception):
@@ -32,8 +35,18 @@ class AccessRecord(models.Model):
     practitioner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_records"
     )
+    # Empty only once the child's record has been purged under the retention rules: the
+    # access record is kept as the audit trail, detached, with ``purged_child_reference``
+    # (the keyed hash in children.PurgeRecord) instead. See docs/child-index.md, "Retention".
     child = models.ForeignKey(
-        "children.Child", on_delete=models.PROTECT, related_name="access_records"
+        "children.Child",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_records",
+    )
+    purged_child_reference = models.CharField(
+        max_length=64, blank=True, editable=False, db_default=""
     )
     action = models.CharField(max_length=16, choices=AccessAction.choices)
     what = models.CharField(
@@ -43,10 +56,20 @@ class AccessRecord(models.Model):
     reason = models.TextField(help_text="Why the access was allowed, in words.")
     path = models.CharField(max_length=500, blank=True)
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Every view of a shielded child's record is flagged for a data manager to review
+    # (set by sharing.audit.record_access; reviews are AccessReview rows).
+    flagged_for_review = models.BooleanField(default=False, editable=False, db_default=False)
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
-        indexes = [models.Index(fields=["child", "occurred_at"], name="access_child_time_idx")]
+        indexes = [
+            models.Index(fields=["child", "occurred_at"], name="access_child_time_idx"),
+            models.Index(
+                fields=["occurred_at"],
+                condition=models.Q(flagged_for_review=True),
+                name="access_flagged_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return (
@@ -87,3 +110,57 @@ class StatedReason(models.Model):
 
     def __str__(self) -> str:
         return f"{self.practitioner} for {self.child}: {self.reason[:40]}"
+
+
+class AccessReview(models.Model):
+    """A data manager's review of a flagged access record (a view of a shielded child's
+    record). Kept apart because access records are append-only."""
+
+    access_record = models.OneToOneField(
+        AccessRecord, on_delete=models.PROTECT, related_name="review"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_reviews"
+    )
+    reviewed_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+
+    def __str__(self) -> str:
+        return f"Review of access {self.access_record_id} by {self.reviewed_by}"
+
+
+class SearchRecord(models.Model):
+    """One search of the child index: who searched, when, with what, and which children the
+    search returned (in rank order). Append-only, like access records; written in the same
+    transaction as the search (sharing.audit.record_search)."""
+
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="search_records"
+    )
+    searched_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # What was entered, as entered (NHS number and UPN as given), and how it was read.
+    parameters = models.JSONField(default=dict)
+    result_child_ids = models.JSONField(
+        default=list, help_text="The children returned, best match first."
+    )
+    result_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-searched_at", "-pk"]
+        indexes = [
+            models.Index(fields=["practitioner", "searched_at"], name="search_practitioner_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Search by {self.practitioner} at {self.searched_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Search records cannot be changed once written")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("Search records cannot be deleted")

@@ -12,6 +12,7 @@ access was given in the access record.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeGuard
 
@@ -19,7 +20,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from joinedup.children.models import Child, Involvement, current_involvement_q
+from joinedup.children.models import (
+    Child,
+    Involvement,
+    Shielding,
+    SourceRecord,
+    current_involvement_q,
+)
 from joinedup.partnerships.models import Membership, MembershipRole, Partnership
 from joinedup.sharing.models import AccessBasis, StatedReason
 
@@ -27,8 +34,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from joinedup.accounts.models import Practitioner
-    from joinedup.children.models import Feed
+    from joinedup.children.models import Feed, RejectedRow
     from joinedup.partnerships.models import Agency
+    from joinedup.sharing.models import AccessRecord
 
     User = Practitioner | AnonymousUser
 
@@ -67,12 +75,18 @@ def visible_children_filter(user: User) -> Q:
     involved = Involvement.objects.filter(
         current_involvement_q(), child=OuterRef("pk"), practitioner=user
     )
-    return Q(Exists(involved))
+    # Retention: an archived record leaves every practitioner's lists (live_children_q).
+    return Q(Exists(involved)) & live_children_q()
 
 
 def can_view_child(user: User, child: Child) -> Decision:
     if not _is_practitioner(user):
         return DENIED
+    # Retention: an archived record (the child has turned 18) is seen by data managers of
+    # the agencies holding a record about the child, and nobody else — not through an
+    # involvement, not with a stated reason.
+    if child.archived_on is not None:
+        return _archived_record_decision(user, child)
     involvement = (
         Involvement.objects.current()
         .filter(child=child, practitioner=user)
@@ -100,8 +114,9 @@ def can_view_child(user: User, child: Child) -> Decision:
 def can_state_reason(user: User, child: Child) -> Decision:
     """Anyone signed in may open a child's record outside their relationships by stating
     why; the reason is recorded with every view and the access lapses after a few hours.
-    (Administrators too: they see no child data *without* a recorded reason.)"""
-    return Decision(_is_practitioner(user))
+    (Administrators too: they see no child data *without* a recorded reason.)
+    An archived record cannot be opened this way (retention: data managers only)."""
+    return Decision(_is_practitioner(user) and child.archived_on is None)
 
 
 def can_end_involvement(user: User, involvement: Involvement) -> Decision:
@@ -247,6 +262,18 @@ def can_view_feed(user: User, feed: Feed) -> Decision:
     )
 
 
+def can_deal_with_reject(user: User, reject: RejectedRow) -> Decision:
+    """Marking a rejected row as dealt with, without sending it again, is the agency's own
+    decision about its own row: its data managers."""
+    if not is_data_manager_of(user, reject.feed.agency):
+        return DENIED
+    return Decision(
+        True,
+        basis=AGENCY_OWN_RECORDS,
+        reason=f"Data manager of {reject.feed.agency.name}, dealing with a row it sent",
+    )
+
+
 def can_manage_feed_mapping(user: User, agency: Agency) -> Decision:
     """The column mapping is the agency's own setting, kept by its data managers."""
     return Decision(is_data_manager_of(user, agency))
@@ -255,3 +282,217 @@ def can_manage_feed_mapping(user: User, agency: Agency) -> Decision:
 def can_read_feed_format(user: User) -> Decision:
     """The documented format and the templates hold no child data: anyone signed in."""
     return Decision(_is_practitioner(user))
+
+
+# The child's index page: sensitive services -------------------------------------------
+#
+# Involvement with a sensitive service (sexual health, mental health, substance misuse) is
+# shown only where explicit consent is recorded. Until then only the practitioner involved
+# sees it. An involvement is sensitive when it is marked so, or when its agency is itself a
+# sensitive service; an agency that is a sensitive service also has its *records* about the
+# child (source records) hidden, since "the sexual health clinic holds a record" is itself
+# the sensitive fact — unless consent is recorded on an involvement with that agency.
+
+
+def _not_sensitive_involvement_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}sensitive_service": ""}) & Q(**{f"{prefix}agency__sensitive_service": ""})
+
+
+def visible_involvements_filter(user: User, child: Child) -> Q:
+    """A filter on Involvement for the child's involvements this user may see on the
+    child's page (who is involved). Use with ``child.involvements.filter(...)``."""
+    if not _is_practitioner(user):
+        return Q(pk__in=[])
+    return (
+        _not_sensitive_involvement_q() | Q(consent_recorded_on__isnull=False) | Q(practitioner=user)
+    )
+
+
+def can_see_involvement(user: User, involvement: Involvement) -> Decision:
+    """The single-involvement twin of ``visible_involvements_filter``."""
+    if not _is_practitioner(user):
+        return DENIED
+    sensitive = bool(involvement.sensitive_service or involvement.agency.sensitive_service)
+    return Decision(
+        not sensitive
+        or involvement.consent_recorded_on is not None
+        or involvement.practitioner_id == user.id
+    )
+
+
+def visible_source_records_filter(user: User, child: Child) -> Q:
+    """A filter on SourceRecord for the child's records (from agencies' feeds) this user may
+    see: every agency's, except a sensitive service's — shown only when an involvement with
+    that agency has consent recorded, or to the practitioner involved from that agency, or
+    to that agency's own data managers (their own records)."""
+    if not _is_practitioner(user):
+        return Q(pk__in=[])
+    consented = Involvement.objects.filter(child=child, agency=OuterRef("agency")).filter(
+        Q(consent_recorded_on__isnull=False) | Q(practitioner=user)
+    )
+    allowed = Q(agency__sensitive_service="") | Q(Exists(consented))
+    if user.is_data_manager and user.home_agency_id:
+        allowed |= Q(agency_id=user.home_agency_id)
+    return allowed
+
+
+def can_record_consent(user: User, involvement: Involvement) -> Decision:
+    """The practitioner involved records that the child (or parent/carer) consented to
+    other practitioners seeing a sensitive involvement."""
+    if not _is_practitioner(user):
+        return DENIED
+    sensitive = bool(involvement.sensitive_service or involvement.agency.sensitive_service)
+    return Decision(
+        sensitive
+        and involvement.practitioner_id == user.id
+        and involvement.is_current
+        and involvement.consent_recorded_on is None,
+        basis=AccessBasis.INVOLVEMENT,
+    )
+
+
+# Shielding and retention: data managers of a child's agencies -------------------------
+#
+# Which data managers? Those whose home agency holds a record about the child: a source
+# record it sent, or an involvement (current or past) of the agency. They know the child
+# through their own agency's data, so they can judge a shielding and see an archived
+# record; a data manager of an unconnected agency cannot — the index is relationship-based.
+
+
+def live_children_q(prefix: str = "") -> Q:
+    """Children whose record is not archived (retention); every practitioner-facing list
+    of children narrows by this. ``prefix`` e.g. ``"child__"`` for filters on Involvement."""
+    return Q(**{f"{prefix}archived_on__isnull": True})
+
+
+def data_manager_children_filter(user: User) -> Q:
+    """A filter on Child for the children this user is a data manager for."""
+    if not _is_practitioner(user) or not user.is_data_manager or not user.home_agency_id:
+        return Q(pk__in=[])
+    agency = user.home_agency_id
+    records = SourceRecord.objects.filter(child=OuterRef("pk"), agency_id=agency)
+    involvements = Involvement.objects.filter(child=OuterRef("pk"), agency_id=agency)
+    return Q(Exists(records)) | Q(Exists(involvements))
+
+
+def is_data_manager_for_child(user: User, child: Child) -> bool:
+    if not _is_practitioner(user) or not user.is_data_manager or not user.home_agency_id:
+        return False
+    agency = user.home_agency_id
+    return (
+        SourceRecord.objects.filter(child=child, agency_id=agency).exists()
+        or Involvement.objects.filter(child=child, agency_id=agency).exists()
+    )
+
+
+def _data_manager_decision(user: User, child: Child, why: str) -> Decision:
+    if not _is_practitioner(user) or not is_data_manager_for_child(user, child):
+        return DENIED
+    agency = user.home_agency.name if user.home_agency else "their agency"
+    return Decision(True, basis=AccessBasis.DATA_MANAGER, reason=f"Data manager of {agency}, {why}")
+
+
+def _archived_record_decision(user: User, child: Child) -> Decision:
+    return _data_manager_decision(user, child, "seeing an archived record")
+
+
+def can_shield_child(user: User, child: Child) -> Decision:
+    """A data manager of one of the child's agencies shields the child (reason, review
+    date) or lifts the shielding; the same people see the shielding page."""
+    return _data_manager_decision(user, child, "managing the shielding of the record")
+
+
+def active_shielding(child: Child) -> Shielding | None:
+    return Shielding.objects.active().filter(child=child).first()
+
+
+def can_see_whereabouts(user: User, child: Child) -> Decision:
+    """Whether this user may see the child's whereabouts — address and postcode,
+    educational setting, GP practice, parent/carer contact details, and the agencies and
+    contact details of those involved. Everyone may while the child is not shielded; while
+    shielded, only the data managers who may shield the child.
+
+    Every page, search result and export that shows such details asks this (or, for many
+    children at once, ``children_with_hidden_whereabouts`` / ``whereabouts_hidden_filter``)."""
+    return whereabouts_decision(user, child, active_shielding(child))
+
+
+def whereabouts_decision(user: User, child: Child, shielding: Shielding | None) -> Decision:
+    """``can_see_whereabouts`` for a caller that has already read the active shielding."""
+    if not _is_practitioner(user):
+        return DENIED
+    if shielding is None:
+        return Decision(True)
+    return can_shield_child(user, child)
+
+
+def children_with_hidden_whereabouts(user: User, child_ids: Iterable[int]) -> set[int]:
+    """For lists and search results: of these children, the IDs whose whereabouts this user
+    may not see (shielded children, unless the user is a data manager who may shield
+    them). Two queries at most, however many children."""
+    ids = set(child_ids)
+    if not ids:
+        return set()
+    shielded = set(
+        Shielding.objects.active().filter(child_id__in=ids).values_list("child_id", flat=True)
+    )
+    if not shielded or not _is_practitioner(user):
+        return shielded
+    managed = set(
+        Child.objects.filter(pk__in=shielded)
+        .filter(data_manager_children_filter(user))
+        .values_list("pk", flat=True)
+    )
+    return shielded - managed
+
+
+def whereabouts_hidden_filter(user: User, prefix: str = "") -> Q:
+    """The queryset form of ``children_with_hidden_whereabouts``: a filter on Child (or,
+    with ``prefix="child__"``, on a model with a ``child`` key) matching the children whose
+    whereabouts this user may NOT see. For search: exclude or annotate with it."""
+    active = Shielding.objects.active().filter(child=OuterRef(f"{prefix}pk" if prefix else "pk"))
+    shielded = Q(Exists(active))
+    if not _is_practitioner(user) or not user.is_data_manager or not user.home_agency_id:
+        return shielded
+    agency = user.home_agency_id
+    outer = f"{prefix}pk" if prefix else "pk"
+    records = SourceRecord.objects.filter(child=OuterRef(outer), agency_id=agency)
+    involvements = Involvement.objects.filter(child=OuterRef(outer), agency_id=agency)
+    return shielded & ~Q(Exists(records)) & ~Q(Exists(involvements))
+
+
+def can_review_shielded_views(user: User) -> Decision:
+    """The list of shielded children due for review and of flagged views: data managers
+    (narrowed to the children they are data managers for)."""
+    if not _is_practitioner(user):
+        return DENIED
+    return Decision(bool(user.is_data_manager and user.home_agency_id))
+
+
+def reviewable_access_filter(user: User) -> Q:
+    """A filter on AccessRecord: the flagged views this user may review."""
+    if not _is_practitioner(user) or not can_review_shielded_views(user):
+        return Q(pk__in=[])
+    agency = user.home_agency_id or 0
+    records = SourceRecord.objects.filter(child=OuterRef("child"), agency_id=agency)
+    involvements = Involvement.objects.filter(child=OuterRef("child"), agency_id=agency)
+    return Q(flagged_for_review=True) & (Q(Exists(records)) | Q(Exists(involvements)))
+
+
+def can_review_access(user: User, access_record: AccessRecord) -> Decision:
+    if not access_record.flagged_for_review or access_record.child is None:
+        return DENIED
+    return can_shield_child(user, access_record.child)
+
+
+# Searching the child index -------------------------------------------------------------
+
+
+def can_search_children(user: User) -> Decision:
+    """Any practitioner may search the child index for a child they need to find; every
+    search is recorded with what was entered and which children it returned. System
+    administrators may not: the results show children's names and dates of birth, and
+    administrators see no child data through that role."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return DENIED
+    return Decision(True, reason="Searching the child index")

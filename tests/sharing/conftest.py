@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from joinedup.children.feeds.importing import import_feed
 from joinedup.partnerships.models import MembershipRole
+from joinedup.sharing.models import AccessRecord
 from tests.factories import (
     AdministratorFactory,
     AgencyFactory,
@@ -68,6 +69,16 @@ def world(db) -> World:
         ended_on=today - datetime.timedelta(days=10),
     )
     MembershipFactory(partnership=partnership, practitioner=involved)
+    # A view flagged for review (as a view of a shielded record is), for the review pages.
+    flagged = AccessRecord.objects.create(
+        practitioner=involved,
+        child=child,
+        action="viewed",
+        what="Child record",
+        basis="involvement",
+        reason="Involved as Class teacher",
+        flagged_for_review=True,
+    )
     member_membership = MembershipFactory(partnership=partnership, practitioner=member)
     MembershipFactory(
         partnership=partnership, practitioner=coordinator, role=MembershipRole.COORDINATOR
@@ -91,6 +102,8 @@ def world(db) -> World:
             "membership_id": member_membership.pk,
             "practitioner_id": member.pk,
             "feed_id": feed.pk,
+            "reject_id": feed.rejected_rows.get().pk,
+            "access_record_id": flagged.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

@@ -89,6 +89,8 @@ RULES: dict[str, Rule] = {
     "partnerships:agency-list": allow(SIGNED_IN),
     "partnerships:agency-detail": allow(SIGNED_IN),
     "children:list": allow(SIGNED_IN),
+    # Search shows children's names: practitioners only, never administrators (policy).
+    "children:search": allow(PRACTITIONERS),
     "children:detail": allow("involved"),
     # Anyone signed in may open a record by stating why; the reason is recorded.
     "children:state-reason": allow(
@@ -97,6 +99,14 @@ RULES: dict[str, Rule] = {
     "children:end-involvement": allow(
         "involved", method="POST", data={"reason": "Support completed"}
     ),
+    # Consent for a sensitive involvement: the practitioner involved only (the world's
+    # involvement is not sensitive, so nobody may; tests/children/test_index_page.py
+    # covers the allowed case).
+    "children:record-consent": allow(method="POST"),
+    # Shielding: data managers of an agency holding a record about the child.
+    "children:shielding": allow("data_manager"),
+    "children:shielding-reviews": allow("data_manager"),
+    "children:review-access": allow("data_manager", method="POST"),
     # Agency feeds: the agency's own data managers only; the format is documentation.
     "children:feeds:index": allow("data_manager"),
     "children:feeds:upload": allow("data_manager"),
@@ -107,6 +117,9 @@ RULES: dict[str, Rule] = {
     "children:feeds:detail": allow("data_manager"),
     "children:feeds:progress": allow("data_manager"),
     "children:feeds:rejects": allow("data_manager"),
+    "children:feeds:deal-with-reject": allow(
+        "data_manager", method="POST", data={"reason": "The pupil left before the file was sent"}
+    ),
 }
 
 # Django's admin site is one rule: only system administrators get past its own sign-in.

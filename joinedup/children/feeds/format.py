@@ -17,6 +17,19 @@ REJECT_REFERENCE = "Rejection reference"
 REJECT_LINE = "Line in original file"
 REJECT_REASON = "Reason for rejection"
 REJECTS_COLUMNS = (REJECT_REFERENCE, REJECT_LINE, REJECT_REASON)
+# A rejected row with more values than the file had columns keeps its surplus values in
+# the rejects file, one column each, so that nothing the agency sent is lost.
+EXTRA_CELL = "Extra cell"
+EXTRA_CELL_PATTERN = re.compile(r"extra cell (\d+)")  # matched against normalise_heading()
+
+
+def extra_cell_heading(number: int) -> str:
+    return f"{EXTRA_CELL} {number}"
+
+
+def unnamed_column(index: int) -> str:
+    """The key a row's value is kept under when its column has no heading (index from 0)."""
+    return f"(column {index + 1})"
 
 
 class Kind:
@@ -96,7 +109,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "date_of_birth",
         "Date of birth",
-        "As 2015-03-14 or 14/03/2015. A two-digit year is not accepted.",
+        "As 2015-03-14 or 14/03/2015 (day first). A two-digit year means the latest year not after the day the file arrives.",
         "2015-03-14",
         Kind.DATE,
         ("dob", "birth date", "birthdate", "d o b"),
@@ -104,7 +117,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "sex",
         "Sex",
-        "Female, Male, Indeterminate or Not known (F, M, I, U and 2, 1, 9, 0 are understood).",
+        "Female, Male, Indeterminate or Not known (F, M, I, U and 2, 1, 0 are understood; 9 is not, because code lists differ on what it means).",
         "Not known",
         Kind.SEX,
         ("gender", "legal sex", "sex at birth"),
@@ -345,6 +358,8 @@ class ColumnPlan:
     headings: list[str]
     unused: list[str]
     reference_column: int | None  # the rejects file's "Rejection reference" column
+    # A rejects file's "Extra cell N" columns: not stored, and must be empty once corrected.
+    extra_columns: tuple[int, ...] = ()
 
     def column_of(self, key: str) -> str:
         index = self.field_columns.get(key)
@@ -365,12 +380,19 @@ def plan_columns(headings: list[str], mapping: Mapping[str, str]) -> ColumnPlan:
     unused: list[str] = []
     reference_column = None
     reserved = {normalise_heading(h) for h in REJECTS_COLUMNS}
+    extra_columns: list[int] = []
+    is_rejects_file = normalise_heading(REJECT_REFERENCE) in {
+        normalise_heading(h) for h in headings
+    }
     for index, heading in enumerate(headings):
         name = normalise_heading(heading)
         if name == normalise_heading(REJECT_REFERENCE):
             reference_column = index
             continue
         if name in reserved:
+            continue
+        if is_rejects_file and EXTRA_CELL_PATTERN.fullmatch(name):
+            extra_columns.append(index)
             continue
         key = agency.get(name) or BUILTIN_HEADINGS.get(name)
         if agency and key and name not in agency and key in agency.values():
@@ -391,4 +413,4 @@ def plan_columns(headings: list[str], mapping: Mapping[str, str]) -> ColumnPlan:
         )
     if missing:
         raise MissingColumns(" ".join(missing))
-    return ColumnPlan(field_columns, headings, unused, reference_column)
+    return ColumnPlan(field_columns, headings, unused, reference_column, tuple(extra_columns))

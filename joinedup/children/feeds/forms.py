@@ -80,3 +80,20 @@ class FeedMappingForm(forms.Form):
             for spec in FIELDS
             if (self.cleaned_data.get(spec.key) or "").strip()
         }
+
+
+class DealtWithForm(forms.Form):
+    reason = forms.CharField(
+        label="Why does this row not need to be sent again?",
+        help_text="For example: the child left the school before the file was sent. "
+        "Your name and today's date are kept with the reason.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        error_messages={"required": "Enter why this row does not need to be sent again"},
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Enter why this row does not need to be sent again")
+        return reason

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -172,7 +172,7 @@ class GoodRow:
     source_id: str
     values: dict[str, str]
     field_values: dict[str, str]
-    standardised: dict[str, str]
+    standardised: dict[str, Any]
     invalid: dict[str, str]
     content_hash: str
     reference: int | None
@@ -241,13 +241,16 @@ def _check_row(
     cells = [_unescape(c) for c in row.cells] if resubmission else list(row.cells)
     width = len(headings)
     values = _as_received(headings, cells, plan)
+    id_column = plan.field_columns.get(feed_format.REQUIRED_ID, width)
+    # The record ID, as far as it can be told, so a later row with it resolves the reject.
+    stated_id = cells[id_column].strip()[:MAX_SOURCE_ID] if id_column < len(cells) else ""
     if len(cells) > width and any(c.strip() for c in cells[width:]):
         checked.bad.append(
             BadRow(
                 row.line,
                 "",
                 f"The row has {len(cells)} values but the file has {width} columns, so Joined Up cannot tell which value belongs in which column.",
-                "",
+                stated_id,
                 values,
             )
         )
@@ -258,12 +261,29 @@ def _check_row(
                 row.line,
                 headings[len(cells)] if len(cells) < width else "",
                 f"The row has {len(cells)} values but the file has {width} columns, so Joined Up cannot tell which value belongs in which column.",
-                "",
+                stated_id,
                 values,
             )
         )
         return
     cells += [""] * (width - len(cells))
+    leftover = [plan.headings[i] for i in plan.extra_columns if cells[i].strip()]
+    if leftover:
+        checked.bad.append(
+            BadRow(
+                row.line,
+                "; ".join(leftover),
+                f"There is still a value in {' and '.join(leftover)}: move it to the column it belongs in, or delete it.",
+                "",
+                values
+                | {
+                    feed_format.unnamed_column(i): cells[i]
+                    for i in plan.extra_columns
+                    if cells[i].strip()
+                },
+            )
+        )
+        return
     field_values = {key: cells[index] for key, index in plan.field_columns.items()}
     source_id = field_values.get(feed_format.REQUIRED_ID, "").strip()
     problems: list[tuple[str, str]] = []
@@ -327,14 +347,14 @@ def _as_received(
     headings: list[str], cells: list[str], plan: feed_format.ColumnPlan
 ) -> dict[str, str]:
     """The row as the agency sent it, keyed by its own headings (the rejects file's own
-    extra columns left out)."""
+    extra columns left out). A value beyond the last heading is kept as "(column N)"."""
     reserved = {feed_format.normalise_heading(h) for h in feed_format.REJECTS_COLUMNS}
     values: dict[str, str] = {}
     for index, cell in enumerate(cells):
         heading = headings[index] if index < len(headings) else ""
-        if feed_format.normalise_heading(heading) in reserved:
+        if feed_format.normalise_heading(heading) in reserved or index in plan.extra_columns:
             continue
-        values[heading or f"(column {index + 1})"] = cell
+        values[heading or feed_format.unnamed_column(index)] = cell
     return values
 
 
@@ -347,15 +367,29 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 
 
 def _indexed(row: GoodRow) -> dict[str, object]:
+    """The standardised values copied into SourceRecord's indexed columns."""
     s = row.standardised
+    born = s.get("date_of_birth") or ""
     return {
-        "given_name": s.get("given_name", "")[:100],
-        "family_name": s.get("family_name", "")[:100],
-        "date_of_birth": date.fromisoformat(s["date_of_birth"]) if "date_of_birth" in s else None,
-        "nhs_number": s.get("nhs_number", ""),
-        "upn": s.get("upn", ""),
-        "postcode": s.get("postcode", ""),
+        "given_name": (s.get("given_name") or "")[:100],
+        "family_name": (s.get("family_name") or "")[:100],
+        "date_of_birth": date.fromisoformat(born) if born else None,
+        "nhs_number": s.get("nhs_number") or "",
+        "upn": s.get("upn") or "",
+        "postcode": s.get("postcode") or "",
     }
+
+
+DERIVED_FIELDS = [
+    "standardised",
+    "invalid_fields",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "nhs_number",
+    "upn",
+    "postcode",
+]
 
 
 def save_rows(*, feed: Feed, checked: Checked) -> None:
@@ -370,6 +404,7 @@ def save_rows(*, feed: Feed, checked: Checked) -> None:
         created: list[tuple[GoodRow, SourceRecord]] = []
         changed: list[tuple[GoodRow, SourceRecord]] = []
         unchanged: list[tuple[GoodRow, SourceRecord]] = []
+        refreshed: list[SourceRecord] = []
         for row in checked.good:
             found = existing.get(row.source_id)
             if found is None:
@@ -399,25 +434,21 @@ def save_rows(*, feed: Feed, checked: Checked) -> None:
                 changed.append((row, found))
             else:
                 unchanged.append((row, found))
+                if found.standardised != row.standardised or found.invalid_fields != row.invalid:
+                    # The same values, standardised by a newer standardiser (or against a
+                    # later day): refresh what is derived from them; no new version.
+                    found.standardised = row.standardised
+                    found.invalid_fields = row.invalid
+                    for name, value in _indexed(row).items():
+                        setattr(found, name, value)
+                    refreshed.append(found)
         SourceRecord.objects.bulk_create([record for _, record in created], batch_size=CHUNK)
         SourceRecord.objects.bulk_update(
             [record for _, record in changed],
-            [
-                "values",
-                "standardised",
-                "invalid_fields",
-                "content_hash",
-                "last_received_at",
-                "last_feed",
-                "given_name",
-                "family_name",
-                "date_of_birth",
-                "nhs_number",
-                "upn",
-                "postcode",
-            ],
+            ["values", "content_hash", "last_received_at", "last_feed", *DERIVED_FIELDS],
             batch_size=CHUNK,
         )
+        SourceRecord.objects.bulk_update(refreshed, DERIVED_FIELDS, batch_size=CHUNK)
         latest = dict(
             SourceRecordVersion.objects.filter(source_record__in=[r for _, r in changed])
             .values("source_record")

@@ -69,7 +69,9 @@ def feed_result(
         decision = policy.can_view_feed(practitioner, feed)
         if not decision:
             raise PermissionDenied("Only the agency's data managers can see its feeds.")
-        rejects = RejectedRow.objects.filter(feed=feed).select_related("resolved_by")
+        rejects = RejectedRow.objects.filter(feed=feed).select_related(
+            "resolved_by", "dealt_with_by"
+        )
         page = Paginator(rejects.order_by("line_number"), page_size).get_page(page_number)
         invalid = FeedInvalidField.objects.filter(feed=feed).select_related("source_record__child")
         shown = list(invalid[:INVALID_SHOWN])
@@ -102,3 +104,17 @@ def open_rejects_of(*, practitioner: Practitioner, feed_id: int) -> tuple[Feed, 
         RejectedRow.objects.filter(feed=feed, resolved_at__isnull=True).order_by("line_number")
     )
     return feed, rejects
+
+
+def reject_for(*, practitioner: Practitioner, reject_id: int) -> RejectedRow:
+    """A rejected row, for its agency's data managers. Its values are the agency's own row,
+    linked to no child, so showing it is not a read of a child (see docs/feeds.md)."""
+    reject = get_object_or_404(
+        RejectedRow.objects.select_related("feed__agency", "dealt_with_by").defer("feed__content"),
+        pk=reject_id,
+    )
+    policy.require(
+        policy.can_deal_with_reject(practitioner, reject),
+        "Only the agency's data managers can deal with its rejected rows.",
+    )
+    return reject

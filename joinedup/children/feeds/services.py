@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from joinedup.children.feeds import importing, running
 from joinedup.children.feeds.format import check_mapping
-from joinedup.children.models import Feed, FeedColumnMapping, FeedStatus
+from joinedup.children.models import Feed, FeedColumnMapping, FeedStatus, RejectedRow
 from joinedup.sharing import policy
 
 if TYPE_CHECKING:
@@ -47,3 +48,26 @@ def submit_feed(
         running.start_feed(feed_id=feed.pk)
         feed.refresh_from_db()
     return feed
+
+
+class AlreadyResolved(Exception):
+    """The rejected row was corrected by a later file, or dealt with, already."""
+
+
+def mark_reject_dealt_with(*, reject: RejectedRow, by: Practitioner, reason: str) -> None:
+    """Close a rejected row without sending it again (say the child has left and the row is
+    not needed): it leaves the rejects file, and who did it, when and why is kept."""
+    policy.require(
+        policy.can_deal_with_reject(by, reject),
+        "Only the agency's data managers can deal with its rejected rows.",
+    )
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("A reason is required.")
+    with transaction.atomic():
+        updated = RejectedRow.objects.filter(pk=reject.pk, resolved_at__isnull=True).update(
+            resolved_at=timezone.now(), dealt_with_by=by, dealt_with_reason=reason
+        )
+    if not updated:
+        raise AlreadyResolved
+    reject.refresh_from_db()

@@ -1,141 +1,155 @@
 """The seam between feeds and standardisation.
 
-``standardise_row`` is the one function importing calls. The shared module
-``joinedup.children.standardise`` (being written alongside feeds) will take over here;
-until it exists this module checks each field with ``joinedup.children.identifiers`` and a
-strict date parser. Either way the rule is the same: a value that is not valid is *marked*
-with a reason and kept exactly as received in the source record — never "fixed".
+``standardise_row`` is the one function importing calls. The identity fields — names, date
+of birth, sex, postcode, NHS number and UPN — are standardised by the shared
+:func:`joinedup.children.standardise.standardise_record`, the same code identity matching
+relies on (see docs/child-index.md). The other fields of the format (previous names,
+contacts, involvement dates, settings) are checked here, reusing the shared date parser.
+
+Either way the rule is the same: a value that is not valid is *marked* with a reason and
+kept exactly as received in the source record — never "fixed". A feed adds one rule of its
+own: a name that starts like a spreadsheet formula is not valid, whatever the standardiser
+would make of its letters.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from joinedup.children import identifiers
+from joinedup.children import standardise
 from joinedup.children.feeds.format import FIELDS_BY_KEY, Kind
-from joinedup.children.models import Sex
+
+# The fields of the format the shared standardiser owns.
+IDENTITY_FIELDS = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "other_names",
+        "date_of_birth",
+        "sex",
+        "postcode",
+        "nhs_number",
+        "upn",
+    }
+)
+FORMULA_START = ("=", "+", "@")
+FORMULA_REASON = "Looks like a spreadsheet formula, not a name"
 
 
 @dataclass
 class Standardised:
-    values: dict[str, str] = field(default_factory=dict)  # field key → standard form
+    # What goes in SourceRecord.standardised: field key → standard form, and the identity
+    # features matching uses (see ``identity_values``).
+    values: dict[str, Any] = field(default_factory=dict)
     invalid: dict[str, str] = field(default_factory=dict)  # field key → reason
 
 
-def standardise_row(values: Mapping[str, str], *, reference: date) -> Standardised:
-    """Standardise one row's values (field key → text as received).
+def test_nhs_numbers_allowed() -> bool:
+    """Whether 999 (test range) NHS numbers count as evidence: only in development and the
+    demo area (``ALLOW_TEST_NHS_NUMBERS``); in production they are marked not valid."""
+    return bool(getattr(settings, "ALLOW_TEST_NHS_NUMBERS", False))
 
-    This is the switch-over point to ``joinedup.children.standardise`` — replace the body
-    with a call to its ``standardise_record`` once it exists (see docs/feeds.md).
-    """
+
+def standardise_row(
+    values: Mapping[str, str], *, reference: date, allow_test_nhs_numbers: bool | None = None
+) -> Standardised:
+    """Standardise one row's values (field key → text as received); ``reference`` is the
+    day the feed arrived."""
+    if allow_test_nhs_numbers is None:
+        allow_test_nhs_numbers = test_nhs_numbers_allowed()
     result = Standardised()
+    formulas = {
+        key
+        for key in IDENTITY_FIELDS
+        if FIELDS_BY_KEY[key].kind == Kind.NAME
+        and (values.get(key) or "").strip().startswith(FORMULA_START)
+    }
+    record = standardise.standardise_record(
+        {key: values.get(key, "") for key in IDENTITY_FIELDS - formulas},
+        reference=reference,
+        allow_test_nhs_numbers=allow_test_nhs_numbers,
+    )
+    result.values.update(identity_values(record))
+    result.invalid.update({key: _sentence(reason) for key, reason in record.invalid_fields.items()})
+    result.invalid.update(dict.fromkeys(formulas, FORMULA_REASON))
+
     for key, raw in values.items():
         text = (raw or "").strip()
-        if not text:
+        if key in IDENTITY_FIELDS or not text:
             continue
         spec = FIELDS_BY_KEY.get(key)
-        kind = spec.kind if spec else Kind.TEXT
         try:
-            result.values[key] = _standardise(kind, text, reference)
+            result.values[key] = _standardise(spec.kind if spec else Kind.TEXT, text, reference)
         except ValueError as problem:
             result.invalid[key] = str(problem)
     return result
 
 
-FORMULA_START = ("=", "+", "@")
+def identity_values(record: standardise.StandardisedRecord) -> dict[str, Any]:
+    """The standardiser's outputs, as JSON, for ``SourceRecord.standardised``. Every key is
+    always present (empty when the value is missing or not valid), so matching can read
+    them without checking."""
+    dob = record.date_of_birth
+    swapped = record.date_of_birth_swapped
+    sex_known = not ({"sex"} & (record.missing_fields | set(record.invalid_fields)))
+    return {
+        "given_name": record.given_name,
+        "given_name_canonical": record.given_name_canonical,
+        "given_name_variants": sorted(record.given_name_variants),
+        "given_name_phonetic": record.given_name_phonetic,
+        "other_names": record.other_names,
+        "family_name": record.family_name,
+        "family_name_parts": list(record.family_name_parts),
+        "family_name_phonetic": record.family_name_phonetic,
+        "date_of_birth": dob.isoformat() if dob else "",
+        "date_of_birth_ambiguous": standardise.FLAG_DOB_AMBIGUOUS in record.flags,
+        "date_of_birth_swapped": swapped.isoformat() if swapped else "",
+        "sex": record.sex if sex_known else "",
+        "postcode": record.postcode,
+        "postcode_district": record.postcode_district,
+        "postcode_sector": record.postcode_sector,
+        "nhs_number": record.nhs_number,
+        "nhs_number_is_test": standardise.FLAG_NHS_TEST_NUMBER in record.flags,
+        "upn": record.upn,
+        "upn_is_temporary": standardise.FLAG_UPN_TEMPORARY in record.flags,
+        "flags": sorted(record.flags),
+    }
+
+
+def _sentence(reason: str) -> str:
+    return reason[:1].upper() + reason[1:]
 
 
 def _standardise(kind: str, text: str, reference: date) -> str:
+    """The fields identity matching does not use: previous and contact names, involvement
+    dates, e-mail addresses, telephone numbers and free text."""
     if kind == Kind.NAME:
         if text.startswith(FORMULA_START):
-            raise ValueError("Looks like a spreadsheet formula, not a name")
+            raise ValueError(FORMULA_REASON)
         return re.sub(r"\s+", " ", text)
     if kind == Kind.DATE:
-        day = parse_date(text)
-        if day > reference:
-            raise ValueError(f"The date {day:%d %B %Y} is in the future")
-        return day.isoformat()
-    if kind == Kind.SEX:
-        return parse_sex(text)
-    if kind == Kind.NHS_NUMBER:
-        return _checked(identifiers.validate_nhs_number, identifiers.normalise_nhs_number(text))
-    if kind == Kind.UPN:
-        return _checked(identifiers.validate_upn, identifiers.normalise_upn(text))
-    if kind == Kind.POSTCODE:
-        return _checked(identifiers.validate_postcode, identifiers.normalise_postcode(text))
+        parsed = standardise.parse_date(text, reference=reference)
+        if parsed.value is None:
+            raise ValueError(_sentence(parsed.error or "Not a date"))
+        if parsed.value > reference:
+            raise ValueError(f"The date {parsed.value:%d %B %Y} is in the future")
+        return parsed.value.isoformat()
     if kind == Kind.EMAIL:
-        return _checked(validate_email, text)
+        try:
+            validate_email(text)
+        except ValidationError as error:
+            raise ValueError(" ".join(error.messages)) from error
+        return text
     if kind == Kind.PHONE:
         if not re.fullmatch(r"[0-9+()\s.-]{6,24}", text) or len(re.sub(r"\D", "", text)) < 6:
             raise ValueError("Not a telephone number")
         return re.sub(r"\s+", " ", text)
     return re.sub(r"\s+", " ", text)
-
-
-def _checked(validate: Callable[[str], None], value: str) -> str:
-    try:
-        validate(value)
-    except ValidationError as error:
-        raise ValueError(" ".join(error.messages)) from error
-    return value
-
-
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%Y/%m/%d")
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-
-
-def parse_date(text: str) -> date:
-    """A date in one of the documented forms. Impossible dates (31/02/2015) and two-digit
-    years are refused with a reason rather than guessed."""
-    cleaned = re.sub(r"\s+", " ", text.strip())
-    cleaned = re.sub(r"[ T]00:00(:00)?$", "", cleaned)  # midnight from a spreadsheet date
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.strptime(cleaned, pattern).date()
-        except ValueError:
-            continue
-    numbers = re.fullmatch(r"(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})", cleaned)
-    if numbers:
-        first, month, last = (int(part) for part in numbers.groups())
-        year, day = (first, last) if len(numbers.group(1)) == 4 else (last, first)
-        if len(numbers.group(1)) != 4 and len(numbers.group(3)) != 4:
-            raise ValueError("The year must have four digits, like 14/03/2015")
-        if not 1 <= month <= 12:
-            raise ValueError(f"There is no month {month}")
-        raise ValueError(f"There is no day {day} in {MONTHS[month - 1].title()} {year}")
-    raise ValueError("Not a date: use the form 2015-03-14 or 14/03/2015")
-
-
-SEXES = {
-    "f": Sex.FEMALE,
-    "female": Sex.FEMALE,
-    "girl": Sex.FEMALE,
-    "2": Sex.FEMALE,
-    "m": Sex.MALE,
-    "male": Sex.MALE,
-    "boy": Sex.MALE,
-    "1": Sex.MALE,
-    "i": Sex.INDETERMINATE,
-    "indeterminate": Sex.INDETERMINATE,
-    "9": Sex.INDETERMINATE,
-    "u": Sex.NOT_KNOWN,
-    "unknown": Sex.NOT_KNOWN,
-    "not known": Sex.NOT_KNOWN,
-    "not stated": Sex.NOT_KNOWN,
-    "0": Sex.NOT_KNOWN,
-}
-
-
-def parse_sex(text: str) -> str:
-    try:
-        return str(SEXES[text.strip().casefold()])
-    except KeyError:
-        raise ValueError(
-            "Not a recognised value: use Female, Male, Indeterminate or Not known"
-        ) from None

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:feed_id>/", views.detail, name="detail"),
     path("<int:feed_id>/progress/", views.progress, name="progress"),
     path("<int:feed_id>/rejects.csv", views.rejects, name="rejects"),
+    path("rejects/<int:reject_id>/dealt-with/", views.deal_with_reject, name="deal-with-reject"),
 ]

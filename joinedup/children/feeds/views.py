@@ -6,12 +6,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
 from joinedup.children.feeds import exports, importing, selectors, services
 from joinedup.children.feeds.format import FIELDS, REJECTS_COLUMNS
-from joinedup.children.feeds.forms import FeedMappingForm, UploadFeedForm
+from joinedup.children.feeds.forms import DealtWithForm, FeedMappingForm, UploadFeedForm
 from joinedup.children.feeds.reading import max_bytes
 from joinedup.http import AuthenticatedRequest
 from joinedup.partnerships.models import Agency
@@ -85,6 +86,32 @@ def rejects(request: AuthenticatedRequest, feed_id: int) -> HttpResponse:
     feed, rows = selectors.open_rejects_of(practitioner=request.user, feed_id=feed_id)
     stem = feed.filename.rsplit(".", 1)[0] or "feed"
     return _download(exports.rejects_csv(feed, rows), CSV_TYPE, f"{stem}-rejects-{feed.pk}.csv")
+
+
+@require_http_methods(["GET", "POST"])
+def deal_with_reject(request: AuthenticatedRequest, reject_id: int) -> HttpResponse:
+    reject = selectors.reject_for(practitioner=request.user, reject_id=reject_id)
+    result_url = reverse("children:feeds:detail", args=[reject.feed_id])
+    form = DealtWithForm(request.POST or None)
+    if request.method == "POST" and reject.resolved_at is None and form.is_valid():
+        try:
+            services.mark_reject_dealt_with(
+                reject=reject, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except services.AlreadyResolved:
+            messages.info(request, f"Line {reject.line_number} had already been dealt with.")
+        else:
+            messages.success(
+                request,
+                f"Line {reject.line_number} is marked as dealt with: it is no longer in the "
+                "rejects file.",
+            )
+        return redirect(result_url)
+    return render(
+        request,
+        "children/feeds/deal_with_reject.html",
+        {"form": form, "reject": reject, "feed": reject.feed, "result_url": result_url},
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -121,3 +121,21 @@ def test_as_names_a_data_manager_of_the_agency(agency, data_manager):
     feed = Feed.objects.get()
     assert feed.submitted_by == data_manager
     assert RejectedRow.objects.filter(feed=feed).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_data_manager_at_the_school_with_two_factor(settings):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from joinedup.accounts.models import Practitioner
+    from joinedup.sharing import policy
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    out = StringIO()
+    call_command("load_demo", children=50, verbosity=0, stdout=out)
+    manager = Practitioner.objects.get(username="datamanager")
+    assert manager.is_data_manager and manager.home_agency.name == SPECS[0].agency
+    assert policy.requires_two_factor(manager)
+    assert TOTPDevice.objects.get(user=manager).confirmed
+    assert "datamanager" in out.getvalue()
+    assert "manage.py demo_totp datamanager" in out.getvalue()

@@ -10,7 +10,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from joinedup.children.feeds.importing import import_feed, receive_feed
-from joinedup.children.models import Feed, FeedColumnMapping, FeedStatus, SourceRecord
+from joinedup.children.models import (
+    Feed,
+    FeedColumnMapping,
+    FeedStatus,
+    RejectedRow,
+    SourceRecord,
+)
 from joinedup.sharing.models import AccessRecord
 from tests.children.feeds.conftest import CORPUS, HEAD, csv_file
 from tests.factories import AgencyFactory, ChildFactory, PractitionerFactory
@@ -129,7 +135,7 @@ def test_mapping_is_saved_and_used_for_uploads(client, agency, data_manager):
         "Forename": "given_name",
     }
     upload(client, agency, "sims.csv", csv_file("Adno,Forename", "12,Amy"))
-    assert SourceRecord.objects.get(source_id="12").given_name == "Amy"
+    assert SourceRecord.objects.get(source_id="12").given_name == "AMY"
 
 
 def test_format_page_and_templates(client, agency):
@@ -169,3 +175,68 @@ def test_showing_values_of_a_linked_child_is_recorded(client, agency, data_manag
     assert record.practitioner == data_manager
     assert record.basis == "agency_record"
     assert AccessRecord.objects.count() == 1
+
+
+def test_a_reject_can_be_marked_as_dealt_with_with_a_reason(client, agency, data_manager):
+    feed = import_feed(
+        agency=agency,
+        file=(CORPUS / "unusable_rows.csv").read_bytes(),
+        filename="a.csv",
+        submitted_by=data_manager,
+    )
+    reject = RejectedRow.objects.filter(feed=feed).order_by("line_number").first()
+    sign_in_verified(client, data_manager)
+    result = client.get(reverse("children:feeds:detail", args=[feed.pk])).content.decode()
+    url = reverse("children:feeds:deal-with-reject", args=[reject.pk])
+    assert url in result and "Mark as dealt with" in result
+    page = client.get(url).content.decode()
+    assert "There is no record ID." in page and page.count("<h1") == 1
+
+    response = client.post(url, {"reason": "  "})
+    assert "Enter why this row does not need to be sent again" in response.content.decode()
+    reject.refresh_from_db()
+    assert reject.resolved_at is None
+
+    response = client.post(url, {"reason": "A test pupil added by mistake"})
+    assert response.headers["Location"] == reverse("children:feeds:detail", args=[feed.pk])
+    reject.refresh_from_db()
+    assert reject.resolved_at is not None and reject.resolved_by is None
+    assert reject.dealt_with_by == data_manager
+    assert reject.dealt_with_reason == "A test pupil added by mistake"
+    result = client.get(response.headers["Location"]).content.decode()
+    assert "is marked as dealt with" in result
+    assert "Dealt with by" in result and "A test pupil added by mistake" in result
+    assert "Download the 2 rejected rows still to correct" in result
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(reverse("children:feeds:rejects", args=[feed.pk])).content.decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
+    assert str(reject.pk) not in [row[-3] for row in rows[1:]] and len(rows) == 3
+
+    # Done once: a second go changes nothing and says so.
+    again = client.post(url, {"reason": "Something else"}).content.decode()
+    reject.refresh_from_db()
+    assert reject.dealt_with_reason == "A test pupil added by mistake"
+    assert "marked this row as dealt with" in again and "<form" not in again.split("<main")[1]
+
+
+def test_only_the_agencys_data_managers_deal_with_its_rejects(client, agency, data_manager):
+    feed = import_feed(
+        agency=agency, file=(CORPUS / "unusable_rows.csv").read_bytes(), filename="a.csv"
+    )
+    reject = RejectedRow.objects.filter(feed=feed).first()
+    url = reverse("children:feeds:deal-with-reject", args=[reject.pk])
+    other_manager = PractitionerFactory(
+        home_agency=AgencyFactory(name="Other"), is_data_manager=True
+    )
+    for person in (other_manager, PractitionerFactory(home_agency=agency)):
+        sign_in_verified(client, person)
+        assert client.get(url).status_code == 403
+        assert client.post(url, {"reason": "Not mine"}).status_code == 403
+    reject.refresh_from_db()
+    assert reject.resolved_at is None

@@ -106,8 +106,14 @@ def logins_text() -> str:
         ("admin", "System administrator (manages accounts; sees no child data)"),
         ("coordinator", f"{specs['coordinator'].job_title}, coordinates partnerships"),
         ("practitioner", f"{specs['practitioner'].job_title} with children and partnerships"),
+        (
+            area.DATA_MANAGER,
+            f"{specs[area.DATA_MANAGER].job_title}, sends the school's records (agency feeds)",
+        ),
     ]
-    other_coordinators = sorted(two_factor - {"admin", "coordinator"})
+    other_coordinators = sorted(
+        two_factor - {"admin", "coordinator"} - set(area.data_manager_usernames())
+    )
     lines = [
         "",
         "Demo logins",
