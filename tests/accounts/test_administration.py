@@ -271,7 +271,10 @@ def test_no_link_is_sent_for_a_deactivated_account(admin_client, practitioner):
 
 
 def test_administrators_see_accounts_but_no_child_data(admin_client, practitioner):
-    involvement = InvolvementFactory(practitioner=practitioner)
+    # A surname no page would show by chance, so its absence means something.
+    involvement = InvolvementFactory(
+        practitioner=practitioner, child__family_name="Quarrington-Zebedee"
+    )
     child = involvement.child
     for url in (
         reverse("accounts:manage-list"),
