@@ -51,6 +51,12 @@ ENTRIES = [
         lambda user: bool(policy.can_review_shielded_views(user)),
     ),
     NavigationEntry(
+        "Matching",
+        "children:matching",
+        "matching",
+        lambda user: bool(policy.can_use_matching(user)),
+    ),
+    NavigationEntry(
         "Accounts",
         "accounts:manage-list",
         "accounts",
@@ -82,6 +88,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             current = "feeds"
         elif match.view_name == "children:shielding-reviews":
             current = "shielding"
+        elif match.view_name in {"children:matching", "children:matching-review"}:
+            current = "matching"
     return {
         "navigation_items": [
             {

@@ -66,6 +66,11 @@ class Child(models.Model):
     search_family_phonetic = models.CharField(max_length=100, blank=True, editable=False)
     search_family_phonetic_last = models.CharField(max_length=100, blank=True, editable=False)
     search_postcode = models.CharField(max_length=8, blank=True, editable=False)
+    # Identity matching: set when this record was merged into another child (the merge can
+    # be undone from the link history; see children.linkage).
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_children"
+    )
 
     class Meta:
         ordering = ["family_name", "given_name", "date_of_birth"]
@@ -557,3 +562,131 @@ class PurgeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Purged {self.child_reference[:12]} on {self.purged_at:%Y-%m-%d}"
+
+
+# Identity matching in the app ---------------------------------------------------------
+#
+# ``children.linkage`` links agencies' source records to children with the matching
+# library (``children.matching``): automatic links above a high threshold, a review queue
+# for the middle band, a new child below. Every link, merge, split and decision is kept as
+# an append-only LinkEvent with who and why, and a merge can be undone exactly (the moved
+# source records and involvements are listed on its event). See docs/child-index.md,
+# "Identity matching in the app".
+
+
+class MatchingModel(models.Model):
+    """A trained matching model (the Splink settings with its estimated parameters), saved
+    so that new records can be scored one at a time without training again."""
+
+    trained_at = models.DateTimeField(default=timezone.now)
+    records = models.PositiveIntegerField(default=0, help_text="Records it was trained on.")
+    settings = models.JSONField(help_text="The model as Splink saves it (save_model_to_json).")
+    high_threshold = models.FloatField()
+    low_threshold = models.FloatField()
+
+    class Meta:
+        ordering = ["-trained_at", "-pk"]
+        get_latest_by = "trained_at"
+
+    def __str__(self) -> str:
+        return f"Matching model of {self.trained_at:%Y-%m-%d %H:%M} ({self.records} records)"
+
+
+class LinkEventKind(models.TextChoices):
+    CREATED = "created", "New child created"
+    LINKED = "linked", "Record linked"
+    UNLINKED = "unlinked", "Record unlinked"
+    MERGED = "merged", "Children merged"
+    SPLIT = "split", "Child split"
+    KEPT_APART = "kept_apart", "Kept apart"
+
+
+class LinkEvent(models.Model):
+    """One change to which records make up which child, with who and why (append-only).
+
+    ``performed_by`` empty means identity matching did it automatically. For a merge,
+    ``child`` is the child kept and ``other_child`` the one merged into it; for a split,
+    ``child`` is the new child and ``other_child`` the one split. The moved source records
+    and involvements are listed by id so that the change can be reversed exactly."""
+
+    kind = models.CharField(max_length=16, choices=LinkEventKind.choices)
+    source_record = models.ForeignKey(
+        SourceRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="link_events"
+    )
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, null=True, blank=True, related_name="link_events"
+    )
+    other_child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    moved_source_records = models.JSONField(default=list, blank=True)
+    moved_involvements = models.JSONField(default=list, blank=True)
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when identity matching did it automatically.",
+    )
+    reason = models.TextField(blank=True)
+    match_probability = models.FloatField(null=True, blank=True)
+    match_weight = models.FloatField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["child", "created_at"], name="link_event_child_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.pop("allow_update", False):
+            raise ValueError("Link events are append-only")
+        super().save(*args, **kwargs)
+
+
+class MatchReviewStatus(models.TextChoices):
+    PENDING = "pending", "To review"
+    LINKED = "linked", "Linked"
+    KEPT_APART = "kept_apart", "Kept apart"
+
+
+class MatchReview(models.Model):
+    """A possible match in the middle band, for a data manager to decide: is ``child``
+    (the record's child as matching left it) the same child as ``candidate_child``?"""
+
+    source_record = models.ForeignKey(
+        SourceRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="reviews"
+    )
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="match_reviews", null=True, blank=True
+    )
+    candidate_child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    candidate_record = models.ForeignKey(
+        SourceRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    probability = models.FloatField()
+    match_weight = models.FloatField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=MatchReviewStatus.choices, default=MatchReviewStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "created_at"], name="match_review_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Possible match {self.pk} ({self.get_status_display()})"

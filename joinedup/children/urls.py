@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from joinedup.children import views
+from joinedup.children import linkage_views, views
 
 app_name = "children"
 
@@ -23,6 +23,13 @@ urlpatterns = [
     ),
     path("<int:child_id>/shielding/", views.child_shielding, name="shielding"),
     path("shielding/", views.shielding_reviews, name="shielding-reviews"),
+    # Identity matching: review queue, merge, split, undo (docs/child-index.md).
+    path("matching/", linkage_views.review_queue, name="matching"),
+    path("matching/reviews/<int:review_id>/", linkage_views.review_detail, name="matching-review"),
+    path("matching/events/<int:event_id>/undo/", linkage_views.undo_event, name="undo-link-event"),
+    path("<int:child_id>/linking/", linkage_views.child_linking, name="linking"),
+    path("<int:child_id>/merge/", linkage_views.merge_child, name="merge"),
+    path("<int:child_id>/split/", linkage_views.split_child, name="split"),
     path(
         "shielding/views/<int:access_record_id>/reviewed/",
         views.review_access,

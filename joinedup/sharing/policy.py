@@ -23,6 +23,9 @@ from django.utils import timezone
 from joinedup.children.models import (
     Child,
     Involvement,
+    LinkEvent,
+    LinkEventKind,
+    MatchReview,
     Shielding,
     SourceRecord,
     current_involvement_q,
@@ -360,9 +363,12 @@ def can_record_consent(user: User, involvement: Involvement) -> Decision:
 
 
 def live_children_q(prefix: str = "") -> Q:
-    """Children whose record is not archived (retention); every practitioner-facing list
+    """Children whose record is not archived (retention) nor merged into another child
+    (identity matching); every practitioner-facing list
     of children narrows by this. ``prefix`` e.g. ``"child__"`` for filters on Involvement."""
-    return Q(**{f"{prefix}archived_on__isnull": True})
+    # Identity matching: a record merged into another child leaves lists and search too
+    # (everything it held now belongs to the child it was merged into).
+    return Q(**{f"{prefix}archived_on__isnull": True}) & Q(**{f"{prefix}merged_into__isnull": True})
 
 
 def data_manager_children_filter(user: User) -> Q:
@@ -496,3 +502,86 @@ def can_search_children(user: User) -> Decision:
     if not _is_practitioner(user) or user.is_superuser:
         return DENIED
     return Decision(True, reason="Searching the child index")
+
+
+# Identity matching: the review queue, merges and splits -------------------------------
+#
+# Deciding which agencies' records describe one child is a data manager's job. Scope is
+# the same relationship rule as shielding: a data manager may act where their home agency
+# holds a record about a child involved — a source record it sent (linked to the child, or
+# the record under review) or an involvement of the agency. A merge needs that for at
+# least one of the two children, because a duplicate usually arises exactly when another
+# agency's record failed to link to the child the data manager's agency knows.
+
+
+def can_use_matching(user: User) -> Decision:
+    """The review queue page: data managers with a home agency (narrowed to the reviews
+    they may decide, ``match_reviews_filter``)."""
+    if not _is_practitioner(user):
+        return DENIED
+    return Decision(bool(user.is_data_manager and user.home_agency_id))
+
+
+def _agency_holds_child_q(agency_id: int, outer: str) -> Q:
+    records = SourceRecord.objects.filter(child=OuterRef(outer), agency_id=agency_id)
+    involvements = Involvement.objects.filter(child=OuterRef(outer), agency_id=agency_id)
+    return Q(Exists(records)) | Q(Exists(involvements))
+
+
+def match_reviews_filter(user: User) -> Q:
+    """A filter on MatchReview: the possible matches this user may see and decide."""
+    if not can_use_matching(user):
+        return Q(pk__in=[])
+    agency = int(user.home_agency_id or 0)  # type: ignore[union-attr]
+    return (
+        Q(source_record__agency_id=agency)
+        | _agency_holds_child_q(agency, "child")
+        | _agency_holds_child_q(agency, "candidate_child")
+    )
+
+
+def can_decide_review(user: User, review: MatchReview) -> Decision:
+    """A data manager whose agency sent the record under review or holds a record about
+    either child decides whether they are one child. The page shows both children's source
+    records, so the decision doubles as the basis of the access records."""
+    if not can_use_matching(user):
+        return DENIED
+    allowed = MatchReview.objects.filter(pk=review.pk).filter(match_reviews_filter(user)).exists()
+    if not allowed:
+        return DENIED
+    agency = user.home_agency.name if user.home_agency else "their agency"  # type: ignore[union-attr]
+    return Decision(
+        True,
+        basis=AccessBasis.DATA_MANAGER,
+        reason=f"Data manager of {agency}, reviewing a possible match of records",
+    )
+
+
+def can_manage_child_identity(user: User, child: Child) -> Decision:
+    """A child's linked records and link history, splitting the child, and starting a
+    merge from the child: data managers of an agency holding a record about the child."""
+    if child.merged_into_id is not None:
+        return DENIED
+    return _data_manager_decision(user, child, "managing which records make up the child")
+
+
+def can_merge_children(user: User, keep: Child, merge: Child) -> Decision:
+    """Merging two records of one child: a data manager of an agency holding a record about
+    either of them (both records are shown on the confirmation page)."""
+    if keep.pk == merge.pk or keep.merged_into_id or merge.merged_into_id:
+        return DENIED
+    decision = can_manage_child_identity(user, keep)
+    return decision or can_manage_child_identity(user, merge)
+
+
+def can_undo_link_event(user: User, event: LinkEvent) -> Decision:
+    """Undoing a merge (restoring both children) or a split: a data manager who may manage
+    either child, while the change has not been undone already."""
+    if event.kind not in {LinkEventKind.MERGED, LinkEventKind.SPLIT}:
+        return DENIED
+    if LinkEvent.objects.filter(reverses=event).exists() or event.child is None:
+        return DENIED
+    decision = _data_manager_decision(user, event.child, "undoing a merge or split")
+    if not decision and event.other_child is not None:
+        decision = _data_manager_decision(user, event.other_child, "undoing a merge or split")
+    return decision

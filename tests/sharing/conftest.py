@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from joinedup.children.feeds.importing import import_feed
+from joinedup.children.models import LinkEvent, LinkEventKind, MatchReview
 from joinedup.partnerships.models import MembershipRole
 from joinedup.sharing.models import AccessRecord
 from tests.factories import (
@@ -79,6 +80,17 @@ def world(db) -> World:
         reason="Involved as Class teacher",
         flagged_for_review=True,
     )
+    # Identity matching: a possible match (the school's record A1, on a child of its own,
+    # against the world's child) and a merge into the world's child that can be undone.
+    record = feed.latest_records.get()
+    record.child = ChildFactory()
+    record.save(update_fields=["child"])
+    review = MatchReview.objects.create(
+        source_record=record, child=record.child, candidate_child=child, probability=0.8
+    )
+    merge = LinkEvent.objects.create(
+        kind=LinkEventKind.MERGED, child=child, other_child=ChildFactory(merged_into=child)
+    )
     member_membership = MembershipFactory(partnership=partnership, practitioner=member)
     MembershipFactory(
         partnership=partnership, practitioner=coordinator, role=MembershipRole.COORDINATOR
@@ -104,6 +116,8 @@ def world(db) -> World:
             "feed_id": feed.pk,
             "reject_id": feed.rejected_rows.get().pk,
             "access_record_id": flagged.pk,
+            "review_id": review.pk,
+            "event_id": merge.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

@@ -107,6 +107,15 @@ RULES: dict[str, Rule] = {
     "children:shielding": allow("data_manager"),
     "children:shielding-reviews": allow("data_manager"),
     "children:review-access": allow("data_manager", method="POST"),
+    # Identity matching: data managers of an agency holding a record about a child
+    # involved (the review's record, either child). Deciding, merging, splitting and
+    # undoing by POST are covered in tests/children/test_linkage.py.
+    "children:matching": allow("data_manager"),
+    "children:matching-review": allow("data_manager"),
+    "children:undo-link-event": allow("data_manager"),
+    "children:linking": allow("data_manager"),
+    "children:merge": allow("data_manager"),
+    "children:split": allow("data_manager"),
     # Agency feeds: the agency's own data managers only; the format is documentation.
     "children:feeds:index": allow("data_manager"),
     "children:feeds:upload": allow("data_manager"),

@@ -149,7 +149,20 @@ def run_feed(*, feed_id: int, today: date | None = None) -> Feed:
         )
         raise
     feed.refresh_from_db()
+    _match_imported(feed)
     return feed
+
+
+def _match_imported(feed: Feed) -> None:
+    """Identity matching (children.linkage) of the feed's new and changed records, against
+    the index as it stands, once the import has committed. A failure leaves the records
+    unlinked for ``manage.py link_children``; it never undoes the import."""
+    from joinedup.children import linkage
+
+    try:
+        linkage.match_feed(feed=feed)
+    except Exception:
+        logger.exception("Identity matching of feed %s failed", feed.pk)
 
 
 def _refuse(feed: Feed, message: str) -> Feed:
