@@ -600,10 +600,8 @@ class IncrementalSummary:
 def _child_index(
     model_row: MatchingModel, exclude: set[int]
 ) -> tuple[Any, pd.DataFrame, list[_Entry]]:
-    from splink.internals import realtime
-
     from joinedup.children.matching._normalise import prepare
-    from joinedup.children.matching.incremental import _CACHE_KEY, ChildIndex
+    from joinedup.children.matching.incremental import ChildIndex
 
     entries = [
         _Entry(record=r)
@@ -616,11 +614,6 @@ def _child_index(
         return None, pd.DataFrame(), entries
     prepared = prepare(_frame(entries))
     cluster = np.array([entry.child_id for entry in entries], dtype=np.int64)
-    # Splink caches the scoring SQL under one key, with the model's parameters written
-    # into it: drop it so a newly trained model is never scored with an older one's SQL.
-    cache = getattr(getattr(realtime, "_sql_cache", None), "_cache", None)
-    if isinstance(cache, dict):
-        cache.pop(_CACHE_KEY, None)
     index = ChildIndex(prepared, cluster, model_row.settings, _thresholds(model_row))
     return index, prepared, entries
 

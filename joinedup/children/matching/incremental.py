@@ -3,14 +3,16 @@
 The batch run is too slow to repeat for every record an agency sends, so new records are
 matched one at a time:
 
+0. the record is prepared by ``_normalise.prepare_one`` (the batch's rules, without
+   pandas);
 1. candidates come from in-memory look-up tables keyed exactly like the batch blocking
    rules (``model.BLOCKING_KEYS``), so a record is compared with the same kind of
    neighbours it would meet in a full run, typically a few dozen records;
 2. the trained Splink model scores the new record against those candidates (the SQL is
    generated once by ``splink``'s real-time ``compare_records`` and then reused);
 3. cannot-link is applied against each candidate's *cluster* (a cluster already holding a
-   different valid NHS number or UPN is never offered), and the best cluster decides the
-   band.
+   different valid NHS number or UPN is never offered), the twin rule as in the batch
+   (``model.twin_signature``), and the best cluster decides the band.
 
 Splink 5 removed ``linker.inference.find_matches_to_new_records``; ``predict_between``
 replaces it but blocks inside DuckDB over the whole index on every call, which is far
@@ -36,7 +38,7 @@ from joinedup.children.matching.model import (
     BLOCKING_KEYS,
     TWIN_COLUMNS,
     Thresholds,
-    _object_columns,
+    twin_arrays,
     twin_signature_arrays,
 )
 
@@ -147,7 +149,7 @@ class ChildIndex:
                 groups = self.prepared.groupby(list(indexed), sort=False, dropna=True).indices
                 self._lookups.append((indexed, queried, groups))
         self._scorer = _Scorer(settings, self.prepared)
-        self._twin_columns = _object_columns(self.prepared)
+        self._twin_columns = twin_arrays(self.prepared)
         self._unique_ids = self.prepared["unique_id"].to_numpy()
         self._text_dtypes = {
             c: "string" for c in self.prepared.columns if c not in (*LIST_COLUMNS, "unique_id")

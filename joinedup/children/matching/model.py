@@ -226,8 +226,7 @@ def twin_signature(left: pd.DataFrame, right: pd.DataFrame) -> tuple[np.ndarray,
     nickname) and so deserve a person's look rather than a firm "two children".
     ``left``/``right`` are prepared records aligned pair by pair.
     """
-
-    return twin_signature_arrays(_object_columns(left), _object_columns(right))
+    return twin_signature_arrays(twin_arrays(left), twin_arrays(right))
 
 
 TWIN_COLUMNS = (
@@ -236,7 +235,7 @@ TWIN_COLUMNS = (
 )  # fmt: skip
 
 
-def _object_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def twin_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """The twin-rule columns as object arrays with None for missing."""
     subset = frame[list(TWIN_COLUMNS)]
     converted = subset.astype(object).where(subset.notna(), None)
