@@ -64,7 +64,7 @@ chromium:
 ## demo-area: create the database if needed and load the demo area once
 demo-area: $(VENV)/.installed-app
 	$(BIN)/python manage.py migrate --no-input -v 0
-	$(BIN)/python manage.py load_demo --seed $(DEMO_SEED) --children $(DEMO_CHILDREN) --if-empty
+	$(BIN)/python manage.py load_demo --seed $(DEMO_SEED) --children $(DEMO_CHILDREN) --with-feeds --if-empty
 
 clean:
 	rm -rf $(VENV) node_modules joinedup/static/build var screenshots db.sqlite3

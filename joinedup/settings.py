@@ -286,7 +286,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Splink warns about every comparison level a small training set lacks; the
+        # matching benchmark, not the log, is where model quality is judged.
+        "splink": {"level": "ERROR"},
+    },
 }
 
 # How long opening a child's record with a stated reason (outside any relationship) lasts.

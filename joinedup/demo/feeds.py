@@ -349,3 +349,42 @@ def _render(spec: DemoFeedSpec, rows: list[list[object]]) -> bytes:
     csv.writer(text, lineterminator="\r\n").writerows(rows)
     bom = "\ufeff" if spec.key == "bright_start" else ""
     return (bom + text.getvalue()).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class DemoFeedsLoaded:
+    feeds: int
+    rows_created: int
+    rows_rejected: int
+    records_linked: int
+    children_created: int
+    reviews_queued: int
+
+
+def import_demo_feeds(folder: Path, *, seed: int = 1) -> DemoFeedsLoaded:
+    """Write the four demo agencies' files into ``folder``, import them as those agencies'
+    feeds, and link their records into the child index, so the demo shows a child's
+    sources, possible matches and rejected rows."""
+    from joinedup.children import linkage
+    from joinedup.children.feeds.importing import import_feed
+    from joinedup.partnerships.models import Agency
+
+    feeds = []
+    for written in write_demo_feeds(folder, seed=seed):
+        feeds.append(
+            import_feed(
+                agency=Agency.objects.get(name=written.agency),
+                file=written.path.read_bytes(),
+                filename=written.path.name,
+                mapping=json.loads(written.mapping_path.read_text(encoding="utf-8")),
+            )
+        )
+    summary = linkage.link_all(seed=seed)
+    return DemoFeedsLoaded(
+        feeds=len(feeds),
+        rows_created=sum(feed.rows_created for feed in feeds),
+        rows_rejected=sum(feed.rows_rejected for feed in feeds),
+        records_linked=summary.records_linked,
+        children_created=summary.children_created,
+        reviews_queued=summary.reviews_queued,
+    )

@@ -321,3 +321,20 @@ def test_area_plan_grows_schools_and_practices_with_the_number_of_children():
     assert count(large, AgencyKind.GP_PRACTICE) == 400
     assert count(large, AgencyKind.SCHOOL) > 1000
     assert len({agency.name for agency in large.agencies}) == len(large.agencies)
+
+
+def test_with_feeds_imports_four_agencies_and_links_their_records_to_the_children():
+    from joinedup.children.models import Feed, FeedStatus, SourceRecord
+
+    out = StringIO()
+    call_command("load_demo", "--children", "600", "--with-feeds", stdout=out, verbosity=0)
+
+    feeds = Feed.objects.all()
+    assert feeds.count() == 4
+    assert all(feed.status == FeedStatus.DONE for feed in feeds)
+    assert SourceRecord.objects.exists()
+    # The feeds describe demo children, so nearly every record finds its child.
+    linked = SourceRecord.objects.filter(child__isnull=False).count()
+    assert linked >= 0.9 * SourceRecord.objects.count()
+    assert Child.objects.count() <= 600 + SourceRecord.objects.count() * 0.1
+    assert "Imported 4 agency feeds" in out.getvalue()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from joinedup.demo import area, logins
+from joinedup.demo.feeds import import_demo_feeds
 from joinedup.demo.load import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CHILDREN,
@@ -37,6 +40,11 @@ class Command(BaseCommand):
             "--flush",
             action="store_true",
             help="Delete every child, agency and partnership, and the demo accounts, first.",
+        )
+        parser.add_argument(
+            "--with-feeds",
+            action="store_true",
+            help="Also import four agencies' demo feeds and link them into the child index.",
         )
         parser.add_argument(
             "--if-empty",
@@ -82,6 +90,22 @@ class Command(BaseCommand):
             except DemoAreaError as error:
                 raise CommandError(str(error)) from error
         self._report(summary)
+        if options["with_feeds"]:
+            self._load_feeds(options["seed"])
+        self.stdout.write(logins_text())
+
+    def _load_feeds(self, seed: int) -> None:
+        with tempfile.TemporaryDirectory(prefix="joinedup-demo-feeds-") as folder:
+            loaded = import_demo_feeds(Path(folder), seed=seed)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {loaded.feeds} agency feeds ({loaded.rows_created:,} records, "
+                f"{loaded.rows_rejected} rows rejected for correction) and linked "
+                f"{loaded.records_linked:,} records into the child index "
+                f"({loaded.children_created} new children, {loaded.reviews_queued} possible "
+                "matches to review)."
+            )
+        )
 
     def _report(self, summary: LoadSummary) -> None:
         write = self.stdout.write
@@ -95,7 +119,6 @@ class Command(BaseCommand):
         )
         for warning in summary.warnings:
             write(self.style.WARNING(warning))
-        write(logins_text())
 
 
 def logins_text() -> str:
