@@ -23,6 +23,7 @@ Cannot-link: two different valid NHS numbers (or UPNs) are never in one child.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -184,10 +185,37 @@ def _index_children() -> Any:
 # Evidence ------------------------------------------------------------------------------
 
 
+# Splink's own level labels, said the way a data manager would say them.
+PLAIN_LEVELS = [
+    (
+        re.compile(r"^\(Exact match on postcode\) AND \(Jaro-Winkler distance of address_line_1"),
+        "Same postcode and first line of address",
+    ),
+    (re.compile(r"^Exact match on postcode_sector$"), "Same postcode sector"),
+    (re.compile(r"^Exact match on postcode_district$"), "Same postcode district"),
+    (re.compile(r"^Exact match on postcode$"), "Same postcode"),
+    (re.compile(r"^Jaro-Winkler distance of address_line_1"), "Similar first line of address"),
+    (re.compile(r"^Exact match on "), "The same"),
+    (re.compile(r"^Jaro-Winkler distance of \w+ >= 0\.9"), "Spelt almost the same"),
+    (re.compile(r"^Jaro-Winkler distance of "), "Spelt similarly"),
+    (re.compile(r"^Array intersection size"), "Share a name"),
+    (re.compile(r"^Damerau-Levenshtein distance of dob"), "One digit different"),
+    (re.compile(r"^Abs difference of .*dob"), "Within a month"),
+    (re.compile(r"^All other comparisons$"), "Different"),
+]
+
+
+def plain_level(label: str) -> str:
+    for pattern, plain in PLAIN_LEVELS:
+        if pattern.search(label):
+            return plain
+    return label[:1].upper() + label[1:]
+
+
 def _levels(comparison: dict[str, Any]) -> list[str]:
-    """The labels of a comparison's non-null levels, best first."""
+    """The labels of a comparison's non-null levels, best first, in plain words."""
     return [
-        str(level.get("label_for_charts") or level.get("sql_condition") or "")
+        plain_level(str(level.get("label_for_charts") or level.get("sql_condition") or ""))
         for level in comparison["comparison_levels"]
         if not level.get("is_null_level")
     ]

@@ -479,3 +479,18 @@ def test_real_library_review_evidence_names_each_field(school):
         "disagree",
         "missing",
     }
+
+
+@pytest.mark.parametrize(
+    ("splink_label", "plain"),
+    [
+        ("Exact match on dob", "The same"),
+        ("Jaro-Winkler distance of family_name >= 0.92", "Spelt almost the same"),
+        ("Jaro-Winkler distance of given_name >= 0.8", "Spelt similarly"),
+        ("Exact match on postcode_district", "Same postcode district"),
+        ("All other comparisons", "Different"),
+        ("day and month swapped", "Day and month swapped"),
+    ],
+)
+def test_evidence_is_described_in_plain_words(splink_label, plain):
+    assert linkage.plain_level(splink_label) == plain
