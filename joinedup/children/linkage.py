@@ -625,9 +625,7 @@ class IncrementalSummary:
     decisions: dict[int, str] = field(default_factory=dict)  # source record id → band
 
 
-def _child_index(
-    model_row: MatchingModel, exclude: set[int]
-) -> tuple[Any, pd.DataFrame, list[_Entry]]:
+def _child_index(model_row: MatchingModel, exclude: set[int]) -> tuple[Any, list[_Entry]]:
     from joinedup.children.matching._normalise import prepare
     from joinedup.children.matching.incremental import ChildIndex
 
@@ -639,11 +637,35 @@ def _child_index(
         .order_by("pk")
     ] + [_Entry(child=c) for c in _index_children()]
     if not entries:
-        return None, pd.DataFrame(), entries
+        return None, entries
     prepared = prepare(_frame(entries))
     cluster = np.array([entry.child_id for entry in entries], dtype=np.int64)
     index = ChildIndex(prepared, cluster, model_row.settings, _thresholds(model_row))
-    return index, prepared, entries
+    return index, entries
+
+
+def _add_to_index(
+    index: Any,
+    entries: list[_Entry],
+    model_row: MatchingModel,
+    record: SourceRecord,
+    new_row: pd.DataFrame,
+    child: Child,
+) -> Any:
+    """Put a record just linked (or just made a child) in the index, so the next record
+    of the same call can match it (two records of one new child in one feed). Returns the
+    index (made from this record when there was none)."""
+    from joinedup.children.matching.incremental import ChildIndex
+
+    if index is None:
+        first = new_row.assign(unique_id=0)
+        index = ChildIndex(
+            first, np.array([child.pk], dtype=np.int64), model_row.settings, _thresholds(model_row)
+        )
+    else:
+        index.add(new_row, child.pk)
+    entries.append(_Entry(record=record))
+    return index
 
 
 def match_source_records(
@@ -653,7 +675,8 @@ def match_source_records(
     with the saved model (trained first if there is none). A new record is linked (auto
     band), given a new child and queued for review (middle band), or given a new child
     (below). A changed record already linked is only queued for review if it now looks
-    like another child; it is never moved silently."""
+    like another child; it is never moved silently. Each record joins the index once it
+    is placed, so later records of the same call can match it."""
     from joinedup.children.matching._normalise import prepare
 
     records = list(records)
@@ -661,7 +684,7 @@ def match_source_records(
     if not records:
         return summary
     model_row = current_model() or train_model()
-    index, prepared, entries = _child_index(model_row, {r.pk for r in records})
+    index, entries = _child_index(model_row, {r.pk for r in records})
     with transaction.atomic():
         for record in records:
             summary.matched += 1
@@ -674,16 +697,17 @@ def match_source_records(
                 if decision is not None and decision.cluster is not None
                 else None
             )
+            one = _frame([_Entry(record=record)])
+            one["record_id"] = -1
+            new_row = prepare(one)
             evidence: dict[str, Any] = {}
             candidate_record = None
-            if candidate is not None and band in {"auto", "review"}:
+            if index is not None and candidate is not None and band in {"auto", "review"}:
                 mine = np.flatnonzero(index.cluster == candidate.pk)
-                one = _frame([_Entry(record=record)])
-                one["record_id"] = -1
-                evidence = _evidence_or_empty(model_row.settings, prepare(one), prepared.iloc[mine])
+                evidence = _evidence_or_empty(model_row.settings, new_row, index.rows(mine))
                 compared = evidence.get("compared_with")
                 if compared is not None:
-                    position = int(np.flatnonzero(prepared["unique_id"].to_numpy() == compared)[0])
+                    position = int(np.flatnonzero(index.unique_ids == compared)[0])
                     candidate_record = entries[position].record
             probability = decision.probability if decision is not None else None
             if record.child_id is not None:
@@ -703,6 +727,8 @@ def match_source_records(
                     )
                 ):
                     summary.reviews_queued += 1
+                if record.child is not None and record.child.merged_into_id is None:
+                    index = _add_to_index(index, entries, model_row, record, new_row, record.child)
                 continue
             if band == "auto" and candidate is not None:
                 _link(
@@ -714,6 +740,7 @@ def match_source_records(
                     evidence=evidence,
                 )
                 summary.linked += 1
+                index = _add_to_index(index, entries, model_row, record, new_row, candidate)
                 continue
             child = _new_child(
                 [record],
@@ -727,6 +754,7 @@ def match_source_records(
                 continue
             summary.children_created += 1
             _link(record, child, by=performed_by, reason="The first record of a new child")
+            index = _add_to_index(index, entries, model_row, record, new_row, child)
             if (
                 band == "review"
                 and candidate is not None

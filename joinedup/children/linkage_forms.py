@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from joinedup.children.search import SearchForm
+
 REASON_HELP = "Recorded with the change, with your name, and shown in the child's link history."
 
 
@@ -32,13 +34,26 @@ class ChooseChildForm(forms.Form):
     other = forms.IntegerField(
         label="Joined Up ID of the other record",
         help_text="The number at the end of the other record's address, for example 1234 in "
-        "/children/1234/. Find the child with Search for a child.",
+        "/children/1234/. Or find the child below by name and date of birth.",
         min_value=1,
         error_messages={
             "required": "Enter the Joined Up ID of the other record",
             "invalid": "Enter the Joined Up ID as a number, like 1234",
         },
     )
+
+
+class FindOtherChildForm(SearchForm):
+    """The merge page's search for the other record: a name and a date of birth (the
+    search's own rules and messages; the search is recorded like any other)."""
+
+    postcode = None  # type: ignore[assignment]
+    nhs_number = None  # type: ignore[assignment]
+    upn = None  # type: ignore[assignment]
+
+    EMPTY_MESSAGE = "Enter a name and a date of birth to find the other record"
+
+    FIELDS = ("name", "date_of_birth_day", "date_of_birth_month", "date_of_birth_year")
 
 
 class ReasonForm(forms.Form):

@@ -26,6 +26,7 @@ from joinedup.children import linkage
 from joinedup.children.linkage_forms import (
     ChooseChildForm,
     DecideReviewForm,
+    FindOtherChildForm,
     ReasonForm,
     SplitForm,
 )
@@ -38,6 +39,7 @@ from joinedup.children.models import (
     SourceRecord,
 )
 from joinedup.children.provenance import fields_as_received
+from joinedup.children.search import search_children
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import audit, policy
 from joinedup.sharing.models import AccessAction, AccessBasis
@@ -288,10 +290,24 @@ def merge_child(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
             choose.add_error("other", "That record cannot be merged into this one")
             other = None
     if other is None or choose.errors:
+        # Find the other record by name and date of birth (a recorded search); each result
+        # links back here with ?other=<id>, which is this form filled in.
+        can_search = bool(policy.can_search_children(request.user))
+        bound = can_search and any(key in request.GET for key in FindOtherChildForm.FIELDS)
+        find = FindOtherChildForm(request.GET if bound else None)
+        outcome = None
+        if bound and find.is_valid():
+            outcome = search_children(practitioner=request.user, query=find.to_query())
         return render(
             request,
             "children/matching/merge_choose.html",
-            {"child": keep, "form": choose},
+            {
+                "child": keep,
+                "form": choose,
+                "find_form": find,
+                "can_search": can_search,
+                "outcome": outcome,
+            },
             status=400 if choose.errors else 200,
         )
     decision = policy.can_merge_children(request.user, keep, other)

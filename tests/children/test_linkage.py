@@ -33,7 +33,7 @@ from joinedup.children.models import (
     MatchReviewStatus,
     SourceRecord,
 )
-from joinedup.sharing.models import AccessRecord
+from joinedup.sharing.models import AccessRecord, SearchRecord
 from tests.factories import AgencyFactory, ChildFactory, InvolvementFactory, PractitionerFactory
 from tests.two_factor import sign_in_verified
 
@@ -380,6 +380,37 @@ def test_merge_and_split_pages(stub, client, school, health, manager):
     assert record(health, "H1").child not in {keep, other}
 
 
+def test_merge_page_finds_the_other_record_by_name_and_date_of_birth(
+    stub, client, school, health, manager
+):
+    keep, other, _teacher, _nurse = _two_children(school, health)
+    sign_in_verified(client, manager)
+    url = reverse("children:merge", kwargs={"child_id": keep.pk})
+    searches = SearchRecord.objects.count()
+    found = client.get(
+        url,
+        {
+            "name": "Amie Smyth",
+            "date_of_birth_day": "14",
+            "date_of_birth_month": "3",
+            "date_of_birth_year": "2015",
+        },
+    )
+    assert found.status_code == 200
+    # Each result but this child links to the merge form filled in with its ID.
+    assert f'href="?other={other.pk}"'.encode() in found.content
+    assert f'href="?other={keep.pk}"'.encode() not in found.content
+    assert b"This record" in found.content
+    assert SearchRecord.objects.count() == searches + 1  # the search is recorded
+    chosen = client.get(url, {"other": other.pk})
+    assert chosen.status_code == 200 and b"Merge the records" in chosen.content
+
+    # The search's own checks, shown on the merge page.
+    empty = client.get(url, {"name": "", "date_of_birth_day": ""})
+    assert empty.status_code == 200 and b"There is a problem" in empty.content
+    assert SearchRecord.objects.count() == searches + 1
+
+
 # The real matching library ---------------------------------------------------------------
 
 
@@ -494,3 +525,29 @@ def test_real_library_review_evidence_names_each_field(school):
 )
 def test_evidence_is_described_in_plain_words(splink_label, plain):
     assert linkage.plain_level(splink_label) == plain
+
+
+@pytest.mark.django_db
+def test_real_library_one_call_links_two_records_of_one_new_child(monkeypatch, school, health):
+    frame = generated_feeds(240, seed=11)
+    import_feed(agency=school, file=as_feed(frame), filename="generated.csv")
+    linkage.link_all(seed=11)
+    before = set(Child.objects.values_list("pk", flat=True))
+    nurse = AgencyFactory(name="School Nursing")
+    row = ["Zebedee", "Quillfeather", "2016-02-29", "M", SAME_NHS, "ZZ9 9ZZ", "1 Nowhere Lane"]
+    twin_a = ["Persephone", "Wolstenholme", "2015-07-11", "F", TWIN_A_NHS, "ZZ8 8ZZ", "2 Far Row"]
+    twin_b = ["Persephone", "Wolstenholme", "2015-07-11", "F", TWIN_B_NHS, "ZZ8 8ZZ", "2 Far Row"]
+    # Both agencies' records arrive before either is matched; then one call matches all
+    # four, record by record: neither child is in the index when the call starts.
+    monkeypatch.setattr(linkage, "match_feed", lambda **kwargs: None)
+    import_feed(agency=health, file=feed_file([["N1", *row], ["T1", *twin_a]]), filename="a.csv")
+    import_feed(agency=nurse, file=feed_file([["N2", *row], ["T2", *twin_b]]), filename="b.csv")
+    arrived = SourceRecord.objects.filter(agency__in=[health, nurse]).order_by("pk")
+    assert not arrived.filter(child__isnull=False).exists()
+    summary = linkage.match_source_records(linkage._source_records().filter(pk__in=arrived))
+    assert summary.matched == 4
+    assert record(health, "N1").child == record(nurse, "N2").child is not None
+    # Twins (different NHS numbers) in one feed stay two children.
+    assert record(health, "T1").child != record(nurse, "T2").child
+    assert Child.objects.exclude(pk__in=before).count() == 3
+    assert summary.linked == 1 and summary.children_created == 3

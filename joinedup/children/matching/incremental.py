@@ -14,6 +14,10 @@ matched one at a time:
    different valid NHS number or UPN is never offered), the twin rule as in the batch
    (``model.twin_signature``), and the best cluster decides the band.
 
+Once a record has been linked (or has made a new child), ``ChildIndex.add`` puts it in
+the index, so the next record of the same call can match it: two records of one new child
+in one feed become one child, not two.
+
 Splink 5 removed ``linker.inference.find_matches_to_new_records``; ``predict_between``
 replaces it but blocks inside DuckDB over the whole index on every call, which is far
 slower than a dictionary look-up for a single record.
@@ -108,8 +112,32 @@ def _repeat(value: object, count: int) -> np.ndarray:
     return out
 
 
+class _Growing:
+    """A 1-D array that grows at the end in amortised constant time (capacity doubling),
+    so adding a record never copies a million-row index."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self._data = values
+        self._size = len(values)
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._data[: self._size]
+
+    def append(self, value: object) -> None:
+        if self._size == len(self._data):
+            bigger = np.empty(max(16, 2 * len(self._data)), dtype=self._data.dtype)
+            bigger[: self._size] = self._data[: self._size]
+            self._data = bigger
+        self._data[self._size] = value  # an object element may be a list: stored whole
+        self._size += 1
+
+
 class ChildIndex:
-    """The linked records (prepared form) with their clusters, ready for ``match_one``."""
+    """The linked records (prepared form) with their clusters, ready for ``match_one``.
+
+    Positions are row numbers: the records given to the constructor first, then those
+    added with ``add`` in turn."""
 
     def __init__(
         self,
@@ -118,15 +146,19 @@ class ChildIndex:
         settings: dict[str, Any],
         thresholds: Thresholds,
     ) -> None:
-        self.prepared = prepared.reset_index(drop=True)
-        self.cluster = np.asarray(cluster)
+        self._base = prepared.reset_index(drop=True)
+        # Records added after construction (small: one call's records), kept apart from
+        # the base frame so that adding one never copies the whole index.
+        self._added: pd.DataFrame | None = None
+        self._whole: pd.DataFrame | None = None
+        self._cluster = _Growing(np.asarray(cluster).copy())
         self.thresholds = thresholds
         # One identifier per cluster at most (the batch clustering guarantees it).
         frame = pd.DataFrame(
             {
                 "cluster": self.cluster,
-                "nhs": self.prepared["nhs_number"],
-                "upn": self.prepared["upn"],
+                "nhs": self._base["nhs_number"],
+                "upn": self._base["upn"],
             }
         )
         self.cluster_nhs: dict[int, str] = (
@@ -146,14 +178,86 @@ class ChildIndex:
             sides = {tuple(right for _, right in keys): tuple(left for left, _ in keys)}
             sides.setdefault(tuple(left for left, _ in keys), tuple(right for _, right in keys))
             for indexed, queried in sides.items():
-                groups = self.prepared.groupby(list(indexed), sort=False, dropna=True).indices
+                groups = self._base.groupby(list(indexed), sort=False, dropna=True).indices
                 self._lookups.append((indexed, queried, groups))
-        self._scorer = _Scorer(settings, self.prepared)
-        self._twin_columns = twin_arrays(self.prepared)
-        self._unique_ids = self.prepared["unique_id"].to_numpy()
-        self._text_dtypes = {
-            c: "string" for c in self.prepared.columns if c not in (*LIST_COLUMNS, "unique_id")
+        self._scorer = _Scorer(settings, self._base)
+        self._twin_columns = {
+            c: _Growing(values.copy()) for c, values in twin_arrays(self._base).items()
         }
+        self._unique_ids = _Growing(self._base["unique_id"].to_numpy().copy())
+        self._next_id = int(self._base["unique_id"].max()) + 1 if len(self._base) else 0
+        self._text_dtypes = {
+            c: "string" for c in self._base.columns if c not in (*LIST_COLUMNS, "unique_id")
+        }
+
+    @property
+    def cluster(self) -> np.ndarray:
+        """Each position's cluster."""
+        return self._cluster.values
+
+    @property
+    def unique_ids(self) -> np.ndarray:
+        """Each position's ``unique_id`` (the ids Splink's scored pairs name)."""
+        return self._unique_ids.values
+
+    @property
+    def prepared(self) -> pd.DataFrame:
+        """Every record of the index, by position (copies once after an ``add``)."""
+        if self._added is None:
+            return self._base
+        if self._whole is None:
+            self._whole = pd.concat([self._base, self._added])
+        return self._whole
+
+    def __len__(self) -> int:
+        return len(self._cluster.values)
+
+    def rows(self, positions: np.ndarray) -> pd.DataFrame:
+        """The prepared records at these positions (in ascending order)."""
+        base = len(self._base)
+        if self._added is None or positions.size == 0 or int(positions.max()) < base:
+            return self._base.iloc[positions]
+        return pd.concat(
+            [
+                self._base.iloc[positions[positions < base]],
+                self._added.loc[positions[positions >= base]],
+            ]
+        )
+
+    def add(self, prepared_row: pd.DataFrame | pd.Series, cluster: int) -> int:
+        """Put one more record (a prepared row, as ``_normalise.prepare`` makes it) in the
+        index as a member of ``cluster``, so that later ``match_one`` calls find it; returns
+        its position. It gets a fresh ``unique_id``. The cluster's NHS number and UPN are
+        the first it holds, as in the batch (``match_one`` never links a record to a cluster
+        holding a different one)."""
+        row = prepared_row.to_frame().T if isinstance(prepared_row, pd.Series) else prepared_row
+        if len(row) != 1:
+            raise ValueError("add takes one prepared record")
+        position = len(self)
+        row = row[list(self._base.columns)].astype(self._base.dtypes.to_dict())
+        row.index = pd.RangeIndex(position, position + 1)
+        row["unique_id"] = self._next_id
+        self._next_id += 1
+        values = row.iloc[0]
+        self._added = row if self._added is None else pd.concat([self._added, row])
+        self._whole = None
+        self._cluster.append(int(cluster))
+        self._unique_ids.append(int(values["unique_id"]))
+        for column, stored in twin_arrays(row).items():
+            self._twin_columns[column].append(stored[0])
+        for identifiers, column in ((self.cluster_nhs, "nhs_number"), (self.cluster_upn, "upn")):
+            if not pd.isna(values[column]):
+                identifiers.setdefault(int(cluster), values[column])
+        for indexed, _queried, groups in self._lookups:
+            keys = [values[column] for column in indexed]
+            if any(pd.isna(key) for key in keys):
+                continue
+            key = keys[0] if len(indexed) == 1 else tuple(keys)
+            held = groups.get(key)
+            groups[key] = (
+                np.array([position], dtype=np.intp) if held is None else np.append(held, position)
+            )
+        return position
 
     def candidates(self, new: Mapping[str, Any]) -> np.ndarray:
         found: list[np.ndarray] = []
@@ -181,18 +285,18 @@ class ChildIndex:
         new = pd.DataFrame([{**prepared, **{c: prepared[c] or [] for c in LIST_COLUMNS}}]).astype(
             self._text_dtypes
         )
-        scored = self._scorer.score(new, self.prepared.iloc[positions])
+        scored = self._scorer.score(new, self.rows(positions))
         probability = scored["match_probability"].to_numpy().copy()
         # Scored rows come back in any order and unique ids need not be positions.
         position_of = dict(
-            zip(self._unique_ids[positions].tolist(), positions.tolist(), strict=True)
+            zip(self.unique_ids[positions].tolist(), positions.tolist(), strict=True)
         )
         ids = np.array([position_of[u] for u in scored["unique_id_r"].tolist()], dtype=np.int64)
         clusters = self.cluster[ids]
         # The batch twin rule, applied the same way (see model.apply_twin_rule).
         signature, maybe_nickname = twin_signature_arrays(
             {c: _repeat(prepared[c], len(ids)) for c in TWIN_COLUMNS},
-            {c: values[ids] for c, values in self._twin_columns.items()},
+            {c: values.values[ids] for c, values in self._twin_columns.items()},
         )
         probability[signature & ~maybe_nickname] = 0.0
         capped = maybe_nickname
