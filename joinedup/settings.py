@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "joinedup.accounts",
     "joinedup.partnerships",
     "joinedup.children",
+    "joinedup.casework",
     "joinedup.sharing",
     "joinedup.demo",
 ]
@@ -309,6 +310,10 @@ ALLOW_TEST_NHS_NUMBERS = env_bool("ALLOW_TEST_NHS_NUMBERS", not IS_PRODUCTION)
 
 # How many children, practitioners and so on a listing page shows.
 PAGE_SIZE = 25
+
+# Casework: an episode closed this many days ago or less still counts as recent, so
+# starting another assessment is refused in favour of contacting its lead professional.
+EPISODE_RECENT_DAYS = int(os.environ.get("EPISODE_RECENT_DAYS", "90"))
 
 # Retention (docs/child-index.md): a child's record is archived at 18 and purged this many
 # years after it was archived, by `manage.py apply_retention` (scheduled daily).

@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("joinedup.accounts.urls")),
     path("partnerships/", include("joinedup.partnerships.urls")),
     path("children/", include("joinedup.children.urls")),
+    path("casework/", include("joinedup.casework.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -77,11 +77,24 @@ class EarlyHelpIndicator:
     started_on: date | None = None
 
 
-def early_help_indicator(child: Child) -> EarlyHelpIndicator | None:
-    """The seam for casework (not built yet): until it is, Joined Up holds no early help
-    assessments, so there is never an indicator. Casework replaces this body with one
-    query (keep the child page's query count constant)."""
-    return None
+def early_help_indicator(
+    child: Child, *, whereabouts_visible: bool = True
+) -> EarlyHelpIndicator | None:
+    """That the child has an open or recent (settings.EPISODE_RECENT_DAYS) early-help
+    episode, and who the single point of contact is: one query. While the child is shielded
+    from the reader the agency and contact details are withheld (names only)."""
+    from joinedup.casework.selectors import existing_episode, lead_contact
+
+    episode = existing_episode(child)
+    if episode is None:
+        return None
+    holder = episode.lead_professional or episode.opened_by
+    agency = holder.home_agency.name if holder.home_agency else str(holder)
+    return EarlyHelpIndicator(
+        assessment_held_by=agency if whereabouts_visible else "another agency (withheld)",
+        lead_professional=lead_contact(episode, with_details=whereabouts_visible),
+        started_on=episode.opened_on,
+    )
 
 
 @dataclass(frozen=True)
@@ -137,7 +150,7 @@ def child_record(*, practitioner: Practitioner, child_id: int, path: str) -> Chi
         basis=decision.basis,
         reason=decision.reason,
         provenance=provenance,
-        early_help=early_help_indicator(child),
+        early_help=early_help_indicator(child, whereabouts_visible=bool(whereabouts)),
         shielding=shielding,
         whereabouts_visible=bool(whereabouts),
         may_shield=may_shield,

@@ -52,7 +52,14 @@ def child_detail(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
     return render(
         request,
         "children/child_detail.html",
-        {"record": record, "child": record.child, "end_form": EndInvolvementForm()},
+        {
+            "record": record,
+            "child": record.child,
+            "end_form": EndInvolvementForm(),
+            # Casework: opening an early-help episode (the page it leads to applies the
+            # duplicate-assessment guard).
+            "may_open_episode": policy.can_open_episode(request.user, record.child),
+        },
     )
 
 

@@ -23,6 +23,8 @@ class AccessBasis(models.TextChoices):
     # Shielding and retention: a data manager of an agency that holds a record about the
     # child (a source record or an involvement) — see sharing.policy.is_data_manager_for_child.
     DATA_MANAGER = "data_manager", "Data manager of an agency holding a record about the child"
+    # Casework: a current member of the team around the child of an open episode.
+    TEAM_MEMBERSHIP = "team_membership", "Member of the team around the child"
 
 
 class AppendOnlyError(Exception):

@@ -20,6 +20,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from joinedup.casework.models import (
+    Episode,
+    EpisodeStatus,
+    TeamMember,
+    current_team_member_q,
+)
 from joinedup.children.models import (
     Child,
     Involvement,
@@ -78,8 +84,15 @@ def visible_children_filter(user: User) -> Q:
     involved = Involvement.objects.filter(
         current_involvement_q(), child=OuterRef("pk"), practitioner=user
     )
+    # Casework: a current member of the team around the child of an open episode.
+    on_team = TeamMember.objects.filter(
+        current_team_member_q(),
+        practitioner=user,
+        episode__status=EpisodeStatus.OPEN,
+        episode__episode_children__child=OuterRef("pk"),
+    )
     # Retention: an archived record leaves every practitioner's lists (live_children_q).
-    return Q(Exists(involved)) & live_children_q()
+    return (Q(Exists(involved)) | Q(Exists(on_team))) & live_children_q()
 
 
 def can_view_child(user: User, child: Child) -> Decision:
@@ -102,6 +115,9 @@ def can_view_child(user: User, child: Child) -> Decision:
             basis=AccessBasis.INVOLVEMENT,
             reason=f"Involved as {involvement.role} since {involvement.started_on:%d %b %Y}",
         )
+    membership = _current_team_membership_for_child(user, child)
+    if membership is not None:
+        return _team_decision(membership)
     stated = (
         StatedReason.objects.filter(practitioner=user, child=child, expires_at__gt=timezone.now())
         .order_by("-stated_at")
@@ -585,3 +601,93 @@ def can_undo_link_event(user: User, event: LinkEvent) -> Decision:
     if not decision and event.other_child is not None:
         decision = _data_manager_decision(user, event.other_child, "undoing a merge or split")
     return decision
+
+
+# Casework: early-help episodes and the team around the child ---------------------------
+#
+# A current member of the team around the child of an open episode sees the episode and
+# its children's records, from the day they join until (not including) the day they leave.
+# The practitioner who opened the episode sees it while they still have a relationship
+# with one of its children. The lead professional manages the team (before a lead is
+# chosen, the opener does).
+
+
+def _current_team_membership_for_child(user: Practitioner, child: Child) -> TeamMember | None:
+    return (
+        TeamMember.objects.current()
+        .filter(
+            practitioner=user,
+            episode__status=EpisodeStatus.OPEN,
+            episode__episode_children__child=child,
+        )
+        .order_by("joined_on")
+        .first()
+    )
+
+
+def _team_decision(membership: TeamMember) -> Decision:
+    return Decision(
+        True,
+        basis=AccessBasis.TEAM_MEMBERSHIP,
+        reason=(
+            f"Member of the team around the child as {membership.role} "
+            f"since {membership.joined_on:%d %b %Y}"
+        ),
+    )
+
+
+def current_team_membership(user: User, episode: Episode) -> TeamMember | None:
+    if not _is_practitioner(user) or not episode.is_open:
+        return None
+    return (
+        TeamMember.objects.current()
+        .filter(practitioner=user, episode=episode)
+        .order_by("joined_on")
+        .first()
+    )
+
+
+def can_open_episode(user: User, child: Child) -> Decision:
+    """A practitioner who may see the child opens an early-help episode for them (not a
+    system administrator through that role). Whether one already exists is the duplicate
+    guard's business (casework.selectors.existing_episode), not the policy's."""
+    if not _is_practitioner(user) or user.is_superuser or child.merged_into_id is not None:
+        return DENIED
+    return can_view_child(user, child)
+
+
+def can_view_episode(user: User, episode: Episode) -> Decision:
+    """Current members of the team (while the episode is open), and the practitioner who
+    opened it while they may still see one of its children."""
+    if not _is_practitioner(user):
+        return DENIED
+    membership = current_team_membership(user, episode)
+    if membership is not None:
+        return _team_decision(membership)
+    if episode.opened_by_id == user.pk:
+        for link in episode.episode_children.select_related("child"):
+            decision = can_view_child(user, link.child)
+            if decision:
+                return decision
+    return DENIED
+
+
+def can_manage_team(user: User, episode: Episode) -> Decision:
+    """Adding and removing team members, the check before assessing and choosing the lead
+    professional: the lead professional, or the opener before a lead is chosen."""
+    if not _is_practitioner(user) or not episode.is_open:
+        return DENIED
+    decision = can_view_episode(user, episode)
+    if not decision:
+        return DENIED
+    if episode.lead_professional_id is not None:
+        return decision if episode.lead_professional_id == user.pk else DENIED
+    return decision if episode.opened_by_id == user.pk else DENIED
+
+
+def can_record_consent_for_episode(user: User, episode: Episode) -> Decision:
+    """Recording and withdrawing consent: any practitioner who may see the open episode
+    (withdrawal must never wait for the lead professional)."""
+    if not _is_practitioner(user) or not episode.is_open:
+        return DENIED
+    return can_view_episode(user, episode)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from joinedup.casework import services as casework
 from joinedup.children.feeds.importing import import_feed
 from joinedup.children.models import LinkEvent, LinkEventKind, MatchReview
 from joinedup.partnerships.models import MembershipRole
@@ -95,6 +96,32 @@ def world(db) -> World:
     MembershipFactory(
         partnership=partnership, practitioner=coordinator, role=MembershipRole.COORDINATOR
     )
+    # Casework: an open early-help episode for the child, opened by the practitioner
+    # involved, who is its lead professional (so only 'involved' reaches casework pages),
+    # with consent to sharing and a family member on the team.
+    episode = casework.open_episode(practitioner=involved, children=[child])
+    consent = casework.record_consent(
+        practitioner=involved,
+        episode=episode,
+        given_by_kind="parent_carer",
+        given_by_name="Sam Carer",
+        given_on=today,
+        scope="assessment_and_sharing",
+    )
+    casework.choose_lead_professional(
+        recorded_by=involved,
+        episode=episode,
+        practitioner=involved,
+        family_agreement_recorded=True,
+        family_agreed_by="Sam Carer",
+    )
+    family_member = casework.add_team_member(
+        added_by=involved,
+        episode=episode,
+        role="Parent",
+        participant_name="Sam Carer",
+        participant_relationship="Mother",
+    )
 
     return World(
         users={
@@ -118,6 +145,9 @@ def world(db) -> World:
             "access_record_id": flagged.pk,
             "review_id": review.pk,
             "event_id": merge.pk,
+            "episode_id": episode.pk,
+            "consent_id": consent.pk,
+            "member_id": family_member.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

@@ -129,6 +129,48 @@ RULES: dict[str, Rule] = {
     "children:feeds:deal-with-reject": allow(
         "data_manager", method="POST", data={"reason": "The pupil left before the file was sent"}
     ),
+    # Casework (docs/casework.md): the world's child has an open episode whose lead
+    # professional is the practitioner involved. Opening an episode needs access to the
+    # child (the page then shows the duplicate guard: 200); the episode and its actions
+    # need a current place on the team, and team management needs the lead professional.
+    "casework:open-episode": allow("involved"),
+    "casework:episode": allow("involved"),
+    "casework:record-check": allow(
+        "involved", method="POST", data={"needs_more_than_universal": "yes", "notes": "Speech"}
+    ),
+    "casework:record-consent": allow(
+        "involved",
+        method="POST",
+        data={
+            "given_by_kind": "parent_carer",
+            "given_by_name": "Alex Carer",
+            "given_on": "2025-01-06",
+            "scope": "assessment",
+        },
+    ),
+    "casework:withdraw-consent": allow(
+        "involved", method="POST", data={"reason": "The family changed their minds"}
+    ),
+    "casework:add-team-member": allow(
+        "involved",
+        method="POST",
+        data={
+            "kind": "family",
+            "participant_name": "Pat Carer",
+            "participant_relationship": "Grandparent",
+            "role": "Family member",
+        },
+    ),
+    "casework:leave-team": allow("involved", method="POST"),
+    "casework:choose-lead": allow(
+        "involved",
+        method="POST",
+        data={
+            "practitioner": "involved",
+            "family_agreement_recorded": "on",
+            "family_agreed_by": "Sam Carer",
+        },
+    ),
 }
 
 # Django's admin site is one rule: only system administrators get past its own sign-in.

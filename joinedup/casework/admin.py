@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from joinedup.casework.models import Episode
+
+
+@admin.register(Episode)
+class EpisodeAdmin(admin.ModelAdmin):
+    """Read-only: administrators see no child data through that role, so the list shows
+    episode numbers, dates and status only."""
+
+    list_display = ("pk", "opened_on", "status", "closed_on")
+    list_filter = ("status",)
+    fields = ("opened_on", "status", "closed_on")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Episode | None = None) -> bool:
+        return False

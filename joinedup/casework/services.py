@@ -1,0 +1,241 @@
+"""Changes to episodes, each in one transaction. Views ask sharing.policy first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from joinedup.casework.models import (
+    Consent,
+    ConsentGiver,
+    ConsentScope,
+    Episode,
+    EpisodeChild,
+    LeadProfessionalChoice,
+    PreAssessmentCheck,
+    TeamMember,
+)
+from joinedup.casework.selectors import existing_episode, lead_contact
+
+if TYPE_CHECKING:
+    from joinedup.accounts.models import Practitioner
+    from joinedup.children.models import Child
+    from joinedup.partnerships.models import Agency
+
+
+def _duplicate_message(child: Child, episode: Episode) -> str:
+    state = "is open" if episode.is_open else "was closed recently"
+    return (
+        f"An early help assessment already exists for {child.full_name} (it {state}): "
+        f"{lead_contact(episode)}"
+    )
+
+
+@transaction.atomic
+def open_episode(
+    *, practitioner: Practitioner, children: Sequence[Child], role: str = "Opened the episode"
+) -> Episode:
+    """Open one episode for a child, or for brothers and sisters together. Refused when any
+    of them already has an open or recent episode: the refusal names the lead professional
+    and how to contact them, instead of a duplicate assessment beginning."""
+    if not children:
+        raise ValidationError("Choose at least one child")
+    for child in children:
+        existing = existing_episode(child, for_update=True)
+        if existing is not None:
+            raise ValidationError(_duplicate_message(child, existing), code="duplicate")
+    episode = Episode.objects.create(opened_by=practitioner, opened_on=timezone.localdate())
+    try:
+        with transaction.atomic():
+            EpisodeChild.objects.bulk_create(
+                EpisodeChild(episode=episode, child=child) for child in children
+            )
+    except IntegrityError as problem:  # a concurrent episode won the race
+        raise ValidationError(
+            "An early help episode was opened for this child a moment ago", code="duplicate"
+        ) from problem
+    TeamMember.objects.create(
+        episode=episode,
+        practitioner=practitioner,
+        role=role,
+        agency=practitioner.home_agency,
+        joined_on=episode.opened_on,
+        added_by=practitioner,
+    )
+    return episode
+
+
+@transaction.atomic
+def close_episode(*, practitioner: Practitioner, episode: Episode, on: date | None = None) -> None:
+    """Close an episode (the full closure step comes in a later slice)."""
+    day = on or timezone.localdate()
+    Episode.objects.filter(pk=episode.pk).update(status="closed", closed_on=day)
+    EpisodeChild.objects.filter(episode=episode).update(is_open=False)
+    episode.status, episode.closed_on = "closed", day
+
+
+def _require_open(episode: Episode) -> None:
+    if not episode.is_open:
+        raise ValidationError("This episode is closed")
+
+
+@transaction.atomic
+def record_pre_assessment_check(
+    *, practitioner: Practitioner, episode: Episode, needs_more_than_universal: bool, notes: str
+) -> PreAssessmentCheck:
+    _require_open(episode)
+    return PreAssessmentCheck.objects.create(
+        episode=episode,
+        needs_more_than_universal=needs_more_than_universal,
+        notes=notes.strip(),
+        recorded_by=practitioner,
+    )
+
+
+@transaction.atomic
+def record_consent(
+    *,
+    practitioner: Practitioner,
+    episode: Episode,
+    given_by_kind: str,
+    given_by_name: str,
+    given_on: date,
+    scope: str,
+    competence_note: str = "",
+) -> Consent:
+    _require_open(episode)
+    if given_by_kind == ConsentGiver.YOUNG_PERSON and not competence_note.strip():
+        raise ValidationError(
+            {"competence_note": "Say why the young person is competent to decide"}
+        )
+    if given_on > timezone.localdate():
+        raise ValidationError({"given_on": "The date consent was given must be today or earlier"})
+    if scope not in ConsentScope.values:
+        raise ValidationError({"scope": "Choose what the consent covers"})
+    return Consent.objects.create(
+        episode=episode,
+        given_by_kind=given_by_kind,
+        given_by_name=given_by_name.strip(),
+        competence_note=competence_note.strip(),
+        given_on=given_on,
+        scope=scope,
+        recorded_by=practitioner,
+    )
+
+
+@transaction.atomic
+def withdraw_consent(*, practitioner: Practitioner, consent: Consent, reason: str) -> None:
+    """Withdrawal takes effect today: the consent no longer counts for anything."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.withdrawn_on is not None:
+        raise ValidationError("This consent has already been withdrawn")
+    consent.withdrawn_on = timezone.localdate()
+    consent.withdrawn_reason = reason.strip()
+    consent.withdrawal_recorded_by = practitioner
+    consent.save(update_fields=["withdrawn_on", "withdrawn_reason", "withdrawal_recorded_by"])
+
+
+def has_sharing_consent(episode: Episode) -> bool:
+    """Whether consent to sharing the assessment with the team's agencies is in force."""
+    today = timezone.localdate()
+    return (
+        episode.consents.filter(scope=ConsentScope.ASSESSMENT_AND_SHARING, given_on__lte=today)
+        .exclude(withdrawn_on__lte=today)
+        .exists()
+    )
+
+
+@transaction.atomic
+def add_team_member(
+    *,
+    added_by: Practitioner,
+    episode: Episode,
+    role: str,
+    practitioner: Practitioner | None = None,
+    participant_name: str = "",
+    participant_relationship: str = "",
+    agency: Agency | None = None,
+    joined_on: date | None = None,
+) -> TeamMember:
+    """Add a practitioner (whose agency the family agreed to share with: consent to
+    sharing must be in force) or a family member taking part (not a user)."""
+    _require_open(episode)
+    if (practitioner is None) == (not participant_name.strip()):
+        raise ValidationError("Choose a practitioner or give a family member's name, not both")
+    if practitioner is not None:
+        if not has_sharing_consent(episode):
+            raise ValidationError(
+                "Consent to sharing the assessment with the team's agencies is not in force: "
+                "a practitioner cannot join the team until it is recorded",
+                code="no_consent",
+            )
+        if TeamMember.objects.current().filter(episode=episode, practitioner=practitioner):
+            raise ValidationError(f"{practitioner} is already on the team")
+        agency = agency or practitioner.home_agency
+    return TeamMember.objects.create(
+        episode=episode,
+        practitioner=practitioner,
+        participant_name=participant_name.strip(),
+        participant_relationship=participant_relationship.strip(),
+        role=role.strip(),
+        agency=agency,
+        joined_on=joined_on or timezone.localdate(),
+        added_by=added_by,
+    )
+
+
+@transaction.atomic
+def leave_team(*, practitioner: Practitioner, member: TeamMember, on: date | None = None) -> None:
+    """Membership ends on ``on`` (today by default): from that day it gives no access."""
+    member = TeamMember.objects.select_for_update().get(pk=member.pk)
+    if not member.is_current:
+        raise ValidationError("This person is no longer on the team")
+    day = on or timezone.localdate()
+    episode = member.episode
+    if (
+        member.practitioner_id is not None
+        and member.practitioner_id == episode.lead_professional_id
+    ):
+        raise ValidationError(
+            "The lead professional cannot leave the team until another lead is chosen"
+        )
+    member.left_on = max(day, member.joined_on)
+    member.save(update_fields=["left_on"])
+
+
+@transaction.atomic
+def choose_lead_professional(
+    *,
+    recorded_by: Practitioner,
+    episode: Episode,
+    practitioner: Practitioner,
+    family_agreement_recorded: bool,
+    family_agreed_by: str,
+    notes: str = "",
+    chosen_on: date | None = None,
+) -> LeadProfessionalChoice:
+    """Chosen at a team meeting with the family's agreement, which must be recorded."""
+    _require_open(episode)
+    if not family_agreement_recorded or not family_agreed_by.strip():
+        raise ValidationError(
+            {"family_agreement_recorded": "Record that the family agreed, and who agreed"}
+        )
+    if not TeamMember.objects.current().filter(episode=episode, practitioner=practitioner):
+        raise ValidationError({"practitioner": "The lead professional must be on the team"})
+    choice = LeadProfessionalChoice.objects.create(
+        episode=episode,
+        practitioner=practitioner,
+        chosen_on=chosen_on or timezone.localdate(),
+        family_agreement_recorded=True,
+        family_agreed_by=family_agreed_by.strip(),
+        notes=notes.strip(),
+        recorded_by=recorded_by,
+    )
+    Episode.objects.filter(pk=episode.pk).update(lead_professional=practitioner)
+    episode.lead_professional = practitioner
+    return choice
