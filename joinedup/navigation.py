@@ -57,6 +57,12 @@ ENTRIES = [
         lambda user: bool(policy.can_use_matching(user)),
     ),
     NavigationEntry(
+        "My actions",
+        "casework:my-actions",
+        "casework",
+        lambda user: bool(policy.can_list_my_actions(user)),
+    ),
+    NavigationEntry(
         "Accounts",
         "accounts:manage-list",
         "accounts",

@@ -252,3 +252,287 @@ class LeadProfessionalChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.practitioner} chosen {self.chosen_on:%d %b %Y}"
+
+
+# The action plan (issue 4 parts 5 and 11) ----------------------------------------------
+#
+# Needs → desired outcomes (each tied to at least one of the five Every Child Matters
+# outcomes) → actions with a responsible person, a due date and a status. Services and
+# selectors live in casework.plan; access is decided in sharing.policy.
+
+
+class Outcome(models.Model):
+    """One of the five Every Child Matters outcomes, with its aims. Data, not code: loaded
+    by migration 0002_action_plan from casework/data/outcomes.json."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    aims = models.JSONField(default=list, help_text="The outcome's aims, in the product's words.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanNeed(models.Model):
+    """A need the plan addresses. ``revision`` guards against lost edits."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="plan_needs")
+    description = models.TextField()
+    revision = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_on = models.DateField(default=timezone.localdate)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+class DesiredOutcome(models.Model):
+    """What the plan means to achieve for a need, tagged with Every Child Matters outcomes."""
+
+    need = models.ForeignKey(PlanNeed, on_delete=models.CASCADE, related_name="desired_outcomes")
+    description = models.TextField()
+    outcomes = models.ManyToManyField(Outcome, related_name="desired_outcomes")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_on = models.DateField(default=timezone.localdate)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+class ActionStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+FINISHED_ACTION_STATUSES = (ActionStatus.DONE, ActionStatus.CANCELLED)
+
+
+def overdue_action_q(on: date | None = None, prefix: str = "") -> Q:
+    """Due before today and neither done nor cancelled."""
+    day = on or timezone.localdate()
+    return Q(**{f"{prefix}due_on__lt": day}) & ~Q(
+        **{f"{prefix}status__in": FINISHED_ACTION_STATUSES}
+    )
+
+
+class Action(models.Model):
+    """Something someone will do towards a desired outcome. The responsible person is a
+    practitioner on the team, or (practitioner empty) a family member or an agency named in
+    ``responsible_name``. ``revision`` guards against lost edits."""
+
+    desired_outcome = models.ForeignKey(
+        DesiredOutcome, on_delete=models.CASCADE, related_name="actions"
+    )
+    description = models.TextField()
+    responsible_practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plan_actions",
+    )
+    responsible_name = models.CharField(
+        max_length=200, blank=True, help_text="A family member or agency, when not a practitioner."
+    )
+    responsible_agency = models.ForeignKey(
+        "partnerships.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    due_on = models.DateField()
+    status = models.CharField(
+        max_length=16, choices=ActionStatus.choices, default=ActionStatus.NOT_STARTED
+    )
+    completed_on = models.DateField(null=True, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(responsible_practitioner__isnull=False)
+                | ~Q(responsible_name="")
+                | Q(responsible_agency__isnull=False),
+                name="action_has_someone_responsible",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="done", completed_on__isnull=False)
+                | (~Q(status="done") & Q(completed_on__isnull=True)),
+                name="action_completed_on_matches_status",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["responsible_practitioner", "due_on"], name="action_mine_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.due_on < timezone.localdate() and self.status not in FINISHED_ACTION_STATUSES
+
+    @property
+    def responsible(self) -> str:
+        if self.responsible_practitioner_id is not None:
+            return str(self.responsible_practitioner)
+        return self.responsible_name or (
+            self.responsible_agency.name if self.responsible_agency else ""
+        )
+
+
+# The assessment (issue 4, part 3) -----------------------------------------------------
+#
+# The domains and their elements are data (loaded from data/assessment_elements.json by
+# migration 0002_assessment and editable in the admin), not code.
+
+
+class AssessmentDomain(models.Model):
+    code = models.SlugField(max_length=50, unique=True)
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["number", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AssessmentElement(models.Model):
+    domain = models.ForeignKey(AssessmentDomain, on_delete=models.PROTECT, related_name="elements")
+    code = models.SlugField(max_length=50, unique=True)
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    hint = models.TextField(blank=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive elements are left out of new assessments."
+    )
+
+    class Meta:
+        ordering = ["domain__number", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AssessmentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+
+
+class Rating(models.TextChoices):
+    STRENGTH = "strength", "Strength"
+    NEED = "need", "Need"
+    NOT_ASSESSED = "not_assessed", "Not assessed"
+
+
+class Assessment(models.Model):
+    """One version of the early help assessment of a child in an episode. A submitted
+    version is locked; a revision is a new draft version copying it (``previous_version``).
+    ``revision`` counts saves of this version, for optimistic locking."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="assessments")
+    child = models.ForeignKey(
+        "children.Child", on_delete=models.PROTECT, related_name="early_help_assessments"
+    )
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=16, choices=AssessmentStatus.choices, default=AssessmentStatus.DRAFT
+    )
+    assessing_practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assessments_made"
+    )
+    agency = models.ForeignKey(
+        "partnerships.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField("Why the assessment is being done", blank=True)
+    child_views = models.TextField("The child's or young person's views", blank=True)
+    parent_carer_views = models.TextField("The parent's or carer's views", blank=True)
+    summary_strengths = models.TextField("Summary of strengths", blank=True)
+    summary_needs = models.TextField("Summary of needs", blank=True)
+    family_wants_to_change = models.TextField("What the family wants to change", blank=True)
+    previous_version = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version"
+    )
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    TEXT_FIELDS = (
+        "reason",
+        "child_views",
+        "parent_carer_views",
+        "summary_strengths",
+        "summary_needs",
+        "family_wants_to_change",
+    )
+
+    class Meta:
+        ordering = ["episode", "child", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "child", "version"], name="assessment_version_once"
+            ),
+            models.UniqueConstraint(
+                fields=["episode", "child"],
+                condition=Q(status="draft"),
+                name="assessment_one_draft",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft", submitted_at__isnull=True)
+                | Q(status="submitted", submitted_at__isnull=False),
+                name="assessment_submitted_at_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Early help assessment, version {self.version}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == AssessmentStatus.DRAFT
+
+
+class AssessmentAnswer(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    element = models.ForeignKey(AssessmentElement, on_delete=models.PROTECT, related_name="answers")
+    rating = models.CharField(max_length=16, choices=Rating.choices, default=Rating.NOT_ASSESSED)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["element__domain__number", "element__position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "element"], name="answer_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.element}: {self.get_rating_display()}"

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from joinedup.casework import selectors, services
+from joinedup.casework.assessment import latest_assessments
 from joinedup.casework.forms import (
     ConsentForm,
     LeadProfessionalForm,
@@ -78,9 +79,15 @@ def _episode_response(
         practitioner=request.user, episode_id=episode_id, path=request.get_full_path()
     )
     episode = page.episode
+    latest = latest_assessments(episode)
+    may_start = policy.can_start_assessment(request.user, episode)
     context: dict[str, Any] = {
         "page": page,
         "episode": episode,
+        "assessments": [
+            {"child": child, "assessment": latest.get(child.pk), "may_start": may_start}
+            for child in page.children
+        ],
         "may_manage": policy.can_manage_team(request.user, episode),
         "may_consent": policy.can_record_consent_for_episode(request.user, episode),
         "check_form": PreAssessmentCheckForm(),

@@ -691,3 +691,116 @@ def can_record_consent_for_episode(user: User, episode: Episode) -> Decision:
     if not _is_practitioner(user) or not episode.is_open:
         return DENIED
     return can_view_episode(user, episode)
+
+
+# Casework: the action plan --------------------------------------------------------------
+#
+# Whoever may see the episode reads its plan. The lead professional (before a lead is
+# chosen, the opener) manages needs, desired outcomes and actions, and may update any
+# action; other team members update the actions they are responsible for. "My actions"
+# lists a practitioner's actions only in open episodes where they are a current member of
+# the team — the list-shaped twin of team access, so leaving the team takes them off it.
+
+from joinedup.casework.models import Action  # noqa: E402  (kept with this section)
+
+
+def can_view_plan(user: User, episode: Episode) -> Decision:
+    return can_view_episode(user, episode)
+
+
+def can_manage_plan(user: User, episode: Episode) -> Decision:
+    """Adding needs, desired outcomes and actions: the lead professional, or the opener
+    before a lead is chosen; open episodes only."""
+    return can_manage_team(user, episode)
+
+
+def can_edit_action(user: User, action: Action) -> Decision:
+    """Updating an action (its details or status): the lead professional, or a team member
+    who may see the episode and is responsible for the action."""
+    episode = action.desired_outcome.need.episode
+    if not _is_practitioner(user) or not episode.is_open:
+        return DENIED
+    decision = can_view_episode(user, episode)
+    if not decision:
+        return DENIED
+    if action.pk not in editable_action_ids(user, episode, [action], decision):
+        return DENIED
+    return decision
+
+
+def editable_action_ids(
+    user: User, episode: Episode, actions: Iterable[Action], viewing: Decision | None = None
+) -> set[int]:
+    """Which of these actions of one episode the user may update, with no query per action
+    (``viewing`` is the user's can_view_episode decision, when the caller has it)."""
+    if not _is_practitioner(user) or not episode.is_open:
+        return set()
+    viewing = viewing if viewing is not None else can_view_episode(user, episode)
+    if not viewing:
+        return set()
+    leads = episode.lead_professional_id == user.pk or (
+        episode.lead_professional_id is None and episode.opened_by_id == user.pk
+    )
+    return {
+        action.pk for action in actions if leads or action.responsible_practitioner_id == user.pk
+    }
+
+
+def can_list_my_actions(user: User) -> Decision:
+    """Any practitioner has a "my actions" page (not a system administrator: it names
+    children)."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return DENIED
+    return Decision(
+        True,
+        basis=AccessBasis.TEAM_MEMBERSHIP,
+        reason="Actions in the plan of a team around the child you are on",
+    )
+
+
+def visible_plan_actions_filter(user: User, prefix: str = "desired_outcome__need__episode__") -> Q:
+    """A filter on Action: actions in open episodes where the user is a current member of
+    the team (from joined_on until, not including, left_on)."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return Q(pk__in=[])
+    on_team = TeamMember.objects.filter(
+        current_team_member_q(),
+        practitioner=user,
+        episode_id=OuterRef(f"{prefix}pk"),
+    )
+    return Q(**{f"{prefix}status": EpisodeStatus.OPEN}) & Q(Exists(on_team))
+
+
+# Casework: the early help assessment ---------------------------------------------------
+#
+# Everyone who may see the episode reads its assessments. A draft is written by the
+# assessing practitioner, or by the lead professional; the same people submit it and
+# start a revision of a submitted one. Whether the assessment is still a draft (a
+# submitted version is locked) is the services' business, not the policy's.
+
+if TYPE_CHECKING:
+    from joinedup.casework.models import Assessment
+
+
+def can_start_assessment(user: User, episode: Episode) -> Decision:
+    """A practitioner on the team of the open episode starts the assessment (they become
+    the assessing practitioner). Consent is checked by the service, with a clear refusal."""
+    if not _is_practitioner(user) or user.is_superuser or not episode.is_open:
+        return DENIED
+    return can_view_episode(user, episode)
+
+
+def can_view_assessment(user: User, assessment: Assessment) -> Decision:
+    """Every version of the assessment: whoever may see the episode."""
+    return can_view_episode(user, assessment.episode)
+
+
+def can_edit_assessment(user: User, assessment: Assessment) -> Decision:
+    """Saving, submitting and revising: the assessing practitioner or the lead
+    professional (the opener before a lead is chosen), while the episode is open and they may still see it."""
+    if not _is_practitioner(user) or not assessment.episode.is_open:
+        return DENIED
+    if user.pk == assessment.assessing_practitioner_id:
+        return can_view_episode(user, assessment.episode)
+    # The lead professional (before a lead is chosen, the opener), as can_manage_team.
+    return can_manage_team(user, assessment.episode)

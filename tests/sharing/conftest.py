@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from joinedup.casework import services as casework
+from joinedup.casework.assessment import start_assessment
 from joinedup.children.feeds.importing import import_feed
 from joinedup.children.models import LinkEvent, LinkEventKind, MatchReview
 from joinedup.partnerships.models import MembershipRole
@@ -122,6 +123,24 @@ def world(db) -> World:
         participant_name="Sam Carer",
         participant_relationship="Mother",
     )
+    # The action plan: a need, a desired outcome and an action the lead is responsible for.
+    from joinedup.casework import plan
+    from joinedup.casework.models import Outcome
+
+    plan_need = plan.add_need(practitioner=involved, episode=episode, description="Speech")
+    desired_outcome = plan.add_desired_outcome(
+        practitioner=involved,
+        need=plan_need,
+        description="Talks in sentences",
+        outcomes=list(Outcome.objects.filter(code="enjoying-and-achieving")),
+    )
+    plan_action = plan.add_action(
+        practitioner=involved,
+        desired_outcome=desired_outcome,
+        description="Refer to speech and language therapy",
+        due_on=today,
+        responsible_practitioner=involved,
+    )
 
     return World(
         users={
@@ -148,6 +167,13 @@ def world(db) -> World:
             "episode_id": episode.pk,
             "consent_id": consent.pk,
             "member_id": family_member.pk,
+            # The assessment: a draft (version 1) of the child's assessment in the episode.
+            "assessment_id": start_assessment(
+                practitioner=involved, episode=episode, child=child
+            ).pk,
+            "need_id": plan_need.pk,
+            "desired_outcome_id": desired_outcome.pk,
+            "action_id": plan_action.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

@@ -171,6 +171,29 @@ RULES: dict[str, Rule] = {
             "family_agreed_by": "Sam Carer",
         },
     ),
+    # The action plan (docs/casework.md): the team reads it; the lead professional (the
+    # practitioner involved) manages it and updates actions; "My actions" is every
+    # practitioner's own list (administrators see no child data through that role).
+    "casework:my-actions": allow(PRACTITIONERS),
+    "casework:plan": allow("involved"),
+    "casework:add-need": allow("involved"),
+    "casework:add-desired-outcome": allow("involved"),
+    "casework:add-action": allow("involved"),
+    "casework:edit-action": allow("involved"),
+    "casework:set-action-status": allow(
+        "involved", method="POST", data={"status": "in_progress", "revision": "1"}
+    ),
+    # The assessment (docs/casework.md): the world's episode has a draft assessment by
+    # the practitioner involved (its assessing practitioner and lead professional). Team
+    # members of the episode read it; its assessing practitioner or the lead edit it.
+    "casework:start-assessment": allow("involved", method="POST"),
+    "casework:assessment": allow("involved"),
+    "casework:assessment-edit": allow("involved"),
+    "casework:assessment-autosave": allow(
+        "involved", method="POST", data={"revision": "1", "reason": "Worried about attendance"}
+    ),
+    "casework:assessment-revise": allow("involved", method="POST"),
+    "casework:assessment-versions": allow("involved"),
 }
 
 # Django's admin site is one rule: only system administrators get past its own sign-in.
