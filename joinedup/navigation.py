@@ -63,6 +63,12 @@ ENTRIES = [
         lambda user: bool(policy.can_list_my_actions(user)),
     ),
     NavigationEntry(
+        "Work queue",
+        "casework:lead-queue",
+        "casework",
+        lambda user: bool(policy.can_view_lead_queue(user)),
+    ),
+    NavigationEntry(
         "Accounts",
         "accounts:manage-list",
         "accounts",

@@ -318,3 +318,8 @@ EPISODE_RECENT_DAYS = int(os.environ.get("EPISODE_RECENT_DAYS", "90"))
 # Retention (docs/child-index.md): a child's record is archived at 18 and purged this many
 # years after it was archived, by `manage.py apply_retention` (scheduled daily).
 RETENTION_PURGE_AFTER_YEARS = int(os.environ.get("RETENTION_PURGE_AFTER_YEARS", "6"))
+
+# Casework reviews (docs/casework.md): the first team review is due this many weeks after
+# the episode opens, then every REVIEW_INTERVAL_WEEKS after the last review held.
+FIRST_REVIEW_WEEKS = int(os.environ.get("FIRST_REVIEW_WEEKS", "4"))
+REVIEW_INTERVAL_WEEKS = int(os.environ.get("REVIEW_INTERVAL_WEEKS", "6"))

@@ -536,3 +536,158 @@ class AssessmentAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.element}: {self.get_rating_display()}"
+
+
+# Handing over the lead role (issue 4, part 4) --------------------------------------------
+#
+# The lead professional offers the role to a current practitioner on the team; the offered
+# practitioner accepts or declines, or the lead withdraws the offer. The family's agreement
+# to the new lead is recorded with the offer and carried over to the LeadProfessionalChoice
+# written on acceptance. Services in casework.handover; access in sharing.policy.
+
+
+class HandoverStatus(models.TextChoices):
+    OFFERED = "offered", "Offered"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class LeadHandoverOffer(models.Model):
+    """An offer of the lead professional role, from the lead to a team member."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="lead_offers")
+    from_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lead_offers_made"
+    )
+    to_practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lead_offers_received"
+    )
+    offered_at = models.DateTimeField(default=timezone.now)
+    message = models.TextField(blank=True)
+    family_agreed_by = models.CharField(
+        max_length=200, help_text="Who in the family agreed to the new lead professional."
+    )
+    status = models.CharField(
+        max_length=16, choices=HandoverStatus.choices, default=HandoverStatus.OFFERED
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-offered_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode"],
+                condition=Q(status="offered"),
+                name="lead_offer_one_pending_per_episode",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="offered", decided_at__isnull=True)
+                | (~Q(status="offered") & Q(decided_at__isnull=False)),
+                name="lead_offer_decided_at_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="lead_offer_decline_has_reason",
+            ),
+            models.CheckConstraint(condition=~Q(family_agreed_by=""), name="lead_offer_family"),
+        ]
+        indexes = [
+            models.Index(fields=["to_practitioner", "status"], name="lead_offer_to_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lead role offered to {self.to_practitioner} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == HandoverStatus.OFFERED
+
+
+# Reviews: team around the child meetings (issue 4 part 6) ------------------------------
+#
+# Scheduled by policy (casework.reviews.next_review_due_on), with invitations by email and
+# a calendar file; attendance, minutes, progress on each action (red/amber/green) and the
+# next review date are recorded when the review is held. Services in casework.reviews.
+
+
+class ReviewStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    HELD = "held", "Held"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Review(models.Model):
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="reviews")
+    due_on = models.DateField(help_text="When policy says the review is due.")
+    scheduled_for = models.DateTimeField()
+    location = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.SCHEDULED
+    )
+    held_on = models.DateField(null=True, blank=True)
+    minutes = models.TextField(blank=True)
+    next_review_due = models.DateField(null=True, blank=True)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="held", held_on__isnull=False)
+                | (~Q(status="held") & Q(held_on__isnull=True)),
+                name="review_held_on_matches_status",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of episode {self.episode_id} due {self.due_on:%d %b %Y}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == ReviewStatus.SCHEDULED and self.due_on < timezone.localdate()
+
+
+class ReviewAttendance(models.Model):
+    """Who was invited to (or came to) a review: a team member, or someone named."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="attendance")
+    team_member = models.ForeignKey(
+        TeamMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=200, blank=True)
+    attended = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name or str(self.team_member)
+
+
+class RAG(models.TextChoices):
+    RED = "red", "Red: not on track"
+    AMBER = "amber", "Amber: some progress"
+    GREEN = "green", "Green: on track or done"
+
+
+class ActionProgress(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="progress")
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="review_progress")
+    rag = models.CharField(max_length=8, choices=RAG.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["action__due_on", "action_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "action"], name="progress_once_per_review")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rag_display()}: {self.action}"

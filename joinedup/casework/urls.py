@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from joinedup.casework import assessment_views, plan_views, views
+from joinedup.casework import assessment_views, plan_views, queue_views, review_views, views
 
 app_name = "casework"
 
@@ -71,5 +71,38 @@ urlpatterns = [
         "assessments/<int:assessment_id>/versions/",
         assessment_views.assessment_versions,
         name="assessment-versions",
+    ),
+    path("reviews/overdue/", review_views.overdue_reviews, name="overdue-reviews"),
+    path(
+        "<int:episode_id>/reviews/schedule/", review_views.schedule_review, name="schedule-review"
+    ),
+    path(
+        "<int:episode_id>/reviews/<int:team_review_id>/",
+        review_views.review_detail,
+        name="team-review",
+    ),
+    path(
+        "<int:episode_id>/reviews/<int:team_review_id>/record/",
+        review_views.record_review,
+        name="record-review",
+    ),
+    path(
+        "<int:episode_id>/reviews/<int:team_review_id>/calendar.ics",
+        review_views.review_calendar,
+        name="review-calendar",
+    ),
+    # Work queues and handing over the lead role (queue_views).
+    path("queue/", queue_views.lead_queue, name="lead-queue"),
+    path(
+        "partnerships/<int:partnership_id>/queue/",
+        queue_views.partnership_queue,
+        name="partnership-queue",
+    ),
+    path("<int:episode_id>/lead/offer/", queue_views.offer_lead, name="offer-lead"),
+    path("lead-offers/<int:offer_id>/", queue_views.lead_offer, name="lead-offer"),
+    path(
+        "lead-offers/<int:offer_id>/withdraw/",
+        queue_views.withdraw_lead_offer,
+        name="withdraw-lead-offer",
     ),
 ]

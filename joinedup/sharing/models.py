@@ -25,6 +25,11 @@ class AccessBasis(models.TextChoices):
     DATA_MANAGER = "data_manager", "Data manager of an agency holding a record about the child"
     # Casework: a current member of the team around the child of an open episode.
     TEAM_MEMBERSHIP = "team_membership", "Member of the team around the child"
+    # Casework work queues: a coordinator overseeing the episodes of their partnership.
+    PARTNERSHIP_OVERSIGHT = (
+        "partnership_oversight",
+        "Coordinator overseeing the partnership's casework",
+    )
 
 
 class AppendOnlyError(Exception):

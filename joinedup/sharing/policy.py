@@ -804,3 +804,105 @@ def can_edit_assessment(user: User, assessment: Assessment) -> Decision:
         return can_view_episode(user, assessment.episode)
     # The lead professional (before a lead is chosen, the opener), as can_manage_team.
     return can_manage_team(user, assessment.episode)
+
+
+# Casework: handing over the lead role and work queues ----------------------------------
+#
+# Only the current lead professional offers the lead role, to a practitioner on the team;
+# only the practitioner offered answers the offer; the lead who made it may withdraw it.
+# A lead professional's work queue lists the open episodes they lead (they are on the team,
+# so the basis is team membership). A coordinator oversees every episode opened or led by
+# a current member of their partnership: a basis of its own, PARTNERSHIP_OVERSIGHT.
+
+if TYPE_CHECKING:
+    from joinedup.casework.models import LeadHandoverOffer
+
+
+def can_offer_lead_role(user: User, episode: Episode) -> Decision:
+    """The current lead professional of the open episode (not the opener before a lead is
+    chosen: the first lead is chosen at a team meeting)."""
+    if not _is_practitioner(user) or episode.lead_professional_id != user.pk:
+        return DENIED
+    return can_manage_team(user, episode)
+
+
+def can_answer_lead_offer(user: User, offer: LeadHandoverOffer) -> Decision:
+    """Accepting or declining (and reading) an offer: the practitioner offered, while they
+    may see the episode."""
+    if not _is_practitioner(user) or offer.to_practitioner_id != user.pk:
+        return DENIED
+    return can_view_episode(user, offer.episode)
+
+
+def can_withdraw_lead_offer(user: User, offer: LeadHandoverOffer) -> Decision:
+    if not _is_practitioner(user) or offer.from_lead_id != user.pk:
+        return DENIED
+    return can_view_episode(user, offer.episode)
+
+
+def can_view_lead_queue(user: User) -> Decision:
+    """Any practitioner has a lead professional's work queue (not a system administrator:
+    it names children); it lists only open episodes they lead and are on the team of."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return DENIED
+    return Decision(
+        True,
+        basis=AccessBasis.TEAM_MEMBERSHIP,
+        reason="Lead professional of the team around the child",
+    )
+
+
+def led_episodes_filter(user: User) -> Q:
+    """A filter on Episode: open episodes the user leads and is a current team member of."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return Q(pk__in=[])
+    on_team = TeamMember.objects.filter(
+        current_team_member_q(), practitioner=user, episode_id=OuterRef("pk")
+    )
+    return Q(status=EpisodeStatus.OPEN, lead_professional=user) & Q(Exists(on_team))
+
+
+def can_view_partnership_casework(user: User, partnership: Partnership) -> Decision:
+    """A coordinator (or chair) of the partnership sees all episodes opened or led by its
+    current members, with the children's names, to oversee the partnership's casework."""
+    if not is_coordinator_of(user, partnership):
+        return DENIED
+    return Decision(
+        True,
+        basis=AccessBasis.PARTNERSHIP_OVERSIGHT,
+        reason=f"Coordinator of {partnership.name}, overseeing its casework",
+    )
+
+
+def partnership_episodes_filter(partnership: Partnership) -> Q:
+    """A filter on Episode: opened by or led by a current member of the partnership. Ask
+    can_view_partnership_casework first."""
+    members = Membership.objects.current().filter(partnership=partnership).values("practitioner")
+    return Q(opened_by__in=members) | Q(lead_professional__in=members)
+
+
+# Casework: reviews (team around the child meetings) ------------------------------------
+#
+# Whoever may see the episode reads its reviews and downloads the calendar file. The lead
+# professional (before a lead is chosen, the opener) schedules and records them. Overdue
+# reviews are listed to the lead (with the children) and to the coordinator of a
+# partnership with a member on the team (episode number, lead and due date only: no child
+# is named, as the coordinator does not see the episode itself).
+
+
+def can_view_reviews(user: User, episode: Episode) -> Decision:
+    return can_view_episode(user, episode)
+
+
+def can_manage_reviews(user: User, episode: Episode) -> Decision:
+    return can_manage_team(user, episode)
+
+
+def can_list_overdue_reviews(user: User) -> Decision:
+    if not _is_practitioner(user) or user.is_superuser:
+        return DENIED
+    return Decision(
+        True,
+        basis=AccessBasis.TEAM_MEMBERSHIP,
+        reason="Overdue reviews of episodes you lead",
+    )

@@ -142,6 +142,28 @@ def world(db) -> World:
         responsible_practitioner=involved,
     )
 
+    # Reviews: a review of the episode, scheduled by its lead (invitations by email).
+    from joinedup.casework import reviews
+
+    team_review = reviews.schedule_review(
+        practitioner=involved,
+        episode=episode,
+        scheduled_for=timezone.now() + datetime.timedelta(days=7),
+        location="Brook Lane Primary School",
+    )
+
+    # Handing over the lead role: a practitioner on the team (no world role) offered the
+    # lead role by 'involved', so only the lead reaches the withdraw action.
+    from joinedup.casework import handover
+
+    successor = PractitionerFactory(username="successor", home_agency=school)
+    casework.add_team_member(
+        added_by=involved, episode=episode, practitioner=successor, role="Family support"
+    )
+    lead_offer = handover.offer_lead_role(
+        lead=involved, episode=episode, to=successor, family_agreed_by="Sam Carer"
+    )
+
     return World(
         users={
             "involved": involved,
@@ -174,6 +196,8 @@ def world(db) -> World:
             "need_id": plan_need.pk,
             "desired_outcome_id": desired_outcome.pk,
             "action_id": plan_action.pk,
+            "offer_id": lead_offer.pk,
+            "team_review_id": team_review.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

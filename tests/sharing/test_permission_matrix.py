@@ -194,6 +194,27 @@ RULES: dict[str, Rule] = {
     ),
     "casework:assessment-revise": allow("involved", method="POST"),
     "casework:assessment-versions": allow("involved"),
+    # Reviews (docs/casework.md): the world's episode has a scheduled review. The team
+    # reads it and its calendar file; the lead schedules and records; every practitioner
+    # has an overdue-reviews page (leads see theirs, coordinators their partnership's).
+    "casework:overdue-reviews": allow(PRACTITIONERS),
+    "casework:schedule-review": allow("involved"),
+    "casework:team-review": allow("involved"),
+    "casework:record-review": allow("involved"),
+    "casework:review-calendar": allow("involved"),
+    # Work queues and handing over the lead role (docs/casework.md): any practitioner has
+    # a lead's queue (listing only episodes they lead); the partnership's queue is for its
+    # coordinator. The world's lead ('involved') has offered the role to a team member who
+    # is no world role, so only the lead may withdraw it and nobody here may answer it.
+    "casework:lead-queue": allow(PRACTITIONERS),
+    "casework:partnership-queue": allow("coordinator"),
+    "casework:offer-lead": allow(
+        "involved",
+        method="POST",
+        data={"to_practitioner": "successor", "family_agreed_by": "Sam Carer"},
+    ),
+    "casework:lead-offer": allow(),
+    "casework:withdraw-lead-offer": allow("involved", method="POST"),
 }
 
 # Django's admin site is one rule: only system administrators get past its own sign-in.
