@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from joinedup.casework.models import (
+    Action,
     Episode,
     EpisodeStatus,
     TeamMember,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from joinedup.accounts.models import Practitioner
+    from joinedup.casework.models import Assessment, LeadHandoverOffer
     from joinedup.children.models import Feed, RejectedRow
     from joinedup.partnerships.models import Agency
     from joinedup.sharing.models import AccessRecord
@@ -235,8 +237,6 @@ def requires_two_factor(user: User) -> bool:
 # coordinators, not other agencies, and not system administrators (who see no child data
 # through that role).
 
-AGENCY_OWN_RECORDS = AccessBasis.AGENCY_RECORD  # the agency's own submitted records
-
 
 def is_data_manager_of(user: User, agency: Agency) -> bool:
     if not _is_practitioner(user):
@@ -251,7 +251,7 @@ def can_submit_feed(user: User, agency: Agency) -> Decision:
         return DENIED
     return Decision(
         True,
-        basis=AGENCY_OWN_RECORDS,
+        basis=AccessBasis.AGENCY_RECORD,
         reason=f"Data manager of {agency.name}, sending its own records",
     )
 
@@ -276,7 +276,7 @@ def can_view_feed(user: User, feed: Feed) -> Decision:
         return DENIED
     return Decision(
         True,
-        basis=AGENCY_OWN_RECORDS,
+        basis=AccessBasis.AGENCY_RECORD,
         reason=f"Data manager of {feed.agency.name}, seeing the records it sent",
     )
 
@@ -288,7 +288,7 @@ def can_deal_with_reject(user: User, reject: RejectedRow) -> Decision:
         return DENIED
     return Decision(
         True,
-        basis=AGENCY_OWN_RECORDS,
+        basis=AccessBasis.AGENCY_RECORD,
         reason=f"Data manager of {reject.feed.agency.name}, dealing with a row it sent",
     )
 
@@ -701,8 +701,6 @@ def can_record_consent_for_episode(user: User, episode: Episode) -> Decision:
 # lists a practitioner's actions only in open episodes where they are a current member of
 # the team — the list-shaped twin of team access, so leaving the team takes them off it.
 
-from joinedup.casework.models import Action  # noqa: E402  (kept with this section)
-
 
 def can_view_plan(user: User, episode: Episode) -> Decision:
     return can_view_episode(user, episode)
@@ -778,9 +776,6 @@ def visible_plan_actions_filter(user: User, prefix: str = "desired_outcome__need
 # start a revision of a submitted one. Whether the assessment is still a draft (a
 # submitted version is locked) is the services' business, not the policy's.
 
-if TYPE_CHECKING:
-    from joinedup.casework.models import Assessment
-
 
 def can_start_assessment(user: User, episode: Episode) -> Decision:
     """A practitioner on the team of the open episode starts the assessment (they become
@@ -813,9 +808,6 @@ def can_edit_assessment(user: User, assessment: Assessment) -> Decision:
 # A lead professional's work queue lists the open episodes they lead (they are on the team,
 # so the basis is team membership). A coordinator oversees every episode opened or led by
 # a current member of their partnership: a basis of its own, PARTNERSHIP_OVERSIGHT.
-
-if TYPE_CHECKING:
-    from joinedup.casework.models import LeadHandoverOffer
 
 
 def can_offer_lead_role(user: User, episode: Episode) -> Decision:
