@@ -314,6 +314,8 @@ PAGE_SIZE = 25
 # Casework: an episode closed this many days ago or less still counts as recent, so
 # starting another assessment is refused in favour of contacting its lead professional.
 EPISODE_RECENT_DAYS = int(os.environ.get("EPISODE_RECENT_DAYS", "90"))
+# A closed episode can be reopened (with a reason) for this many days after closing.
+EPISODE_REOPEN_DAYS = int(os.environ.get("EPISODE_REOPEN_DAYS", "90"))
 
 # Retention (docs/child-index.md): a child's record is archived at 18 and purged this many
 # years after it was archived, by `manage.py apply_retention` (scheduled daily).

@@ -26,6 +26,15 @@ class EpisodeStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class ClosureReason(models.TextChoices):
+    OUTCOMES_ACHIEVED = "outcomes_achieved", "Outcomes achieved"
+    UNIVERSAL_SERVICES = "universal_services", "Needs met by universal services"
+    STEPPED_UP = "stepped_up", "Stepped up to children's social care"
+    MOVED_AWAY = "moved_away", "Moved away"
+    FAMILY_WITHDREW = "family_withdrew", "Family withdrew"
+    OTHER = "other", "Other"
+
+
 class Episode(models.Model):
     """One early-help episode for a child, or for brothers and sisters together (a team
     around the family)."""
@@ -39,6 +48,20 @@ class Episode(models.Model):
     opened_on = models.DateField(default=timezone.localdate)
     status = models.CharField(max_length=16, choices=EpisodeStatus.choices, default="open")
     closed_on = models.DateField(null=True, blank=True)
+    # Closure (casework.closure): why, what the family said, and who closed it. Reopening
+    # clears these; the history is kept in EpisodeReopening.
+    closure_reason = models.CharField(
+        max_length=32, choices=ClosureReason.choices, blank=True, default=""
+    )
+    closure_notes = models.TextField(blank=True)
+    family_feedback = models.TextField("The family's feedback", blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="episodes_closed",
+    )
     # The current lead professional (history in LeadProfessionalChoice).
     lead_professional = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -691,3 +714,169 @@ class ActionProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_rag_display()}: {self.action}"
+
+
+# Closure, reopening, step-up and step-down (casework.closure). ----------------------------
+
+
+class EpisodeReopening(models.Model):
+    """A closed episode reopened within the allowed period (EPISODE_REOPEN_DAYS), keeping
+    what the closure said so the history reads in order."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="reopenings")
+    reopened_on = models.DateField(default=timezone.localdate)
+    reason = models.TextField()
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    previous_closed_on = models.DateField()
+    previous_closure_reason = models.CharField(
+        max_length=32, choices=ClosureReason.choices, blank=True
+    )
+    previous_closure_notes = models.TextField(blank=True)
+    previous_family_feedback = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["reopened_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"Episode {self.episode_id} reopened {self.reopened_on:%d %b %Y}"
+
+
+class StepUpStatus(models.TextChoices):
+    REFERRED = "referred", "Referred to children's social care"
+    ACCEPTED = "accepted", "Accepted by children's social care"
+    NOT_ACCEPTED = "not_accepted", "Not accepted: early help continues"
+
+
+class StepUp(models.Model):
+    """Escalation to children's social care when needs exceed early help: the reason, what
+    is shared, and the team told. Accepted → the episode closes as stepped up; not
+    accepted → early help continues."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="step_ups")
+    to_agency = models.ForeignKey("partnerships.Agency", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("Why needs exceed early help")
+    # Which parts of the record go with it (codes from casework.closure.SHARED_SECTIONS).
+    shared_sections = models.JSONField(default=list)
+    shared_notes = models.TextField("Anything else shared", blank=True)
+    requested_on = models.DateField(default=timezone.localdate)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=StepUpStatus.choices, default=StepUpStatus.REFERRED
+    )
+    decided_on = models.DateField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    decision_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    team_informed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode"],
+                condition=Q(status="referred"),
+                name="one_pending_step_up_per_episode",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Step-up of episode {self.episode_id} ({self.get_status_display()})"
+
+
+class StepDown(models.Model):
+    """Step-down from children's social care into early help: the episode it opened and
+    the social worker's handover summary."""
+
+    episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="step_down")
+    from_agency = models.ForeignKey(
+        "partnerships.Agency", on_delete=models.PROTECT, related_name="+"
+    )
+    handed_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    social_care_reference = models.CharField(max_length=50, blank=True)
+    summary = models.TextField("Why social care is ending and what has changed")
+    needs_remaining = models.TextField("Needs that early help should pick up")
+    risks = models.TextField("Risks the team should know about", blank=True)
+    family_views = models.TextField("What the family thinks", blank=True)
+    handed_over_on = models.DateField(default=timezone.localdate)
+
+    def __str__(self) -> str:
+        return f"Step-down into episode {self.episode_id}"
+
+
+# Outcomes over time (casework.outcome_ratings). -------------------------------------------
+
+
+class RatingOccasion(models.TextChoices):
+    ASSESSMENT = "assessment", "At assessment"
+    REVIEW = "review", "At a review"
+    CLOSURE = "closure", "At closure"
+
+
+class OutcomeRatingRound(models.Model):
+    """One child's position on the five outcomes at one moment (the assessment, a review,
+    closure), rated by the lead professional with the child's or family's own rating."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="rating_rounds")
+    child = models.ForeignKey("children.Child", on_delete=models.PROTECT, related_name="+")
+    occasion = models.CharField(max_length=16, choices=RatingOccasion.choices)
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, null=True, blank=True, related_name="rating_rounds"
+    )
+    rated_on = models.DateField(default=timezone.localdate)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    family_rater = models.CharField("Who gave the family's rating", max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["rated_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "child"],
+                condition=Q(review__isnull=False),
+                name="one_rating_round_per_child_per_review",
+            ),
+            models.CheckConstraint(
+                condition=Q(occasion="review", review__isnull=False)
+                | (~Q(occasion="review") & Q(review__isnull=True)),
+                name="rating_round_review_matches_occasion",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Outcome ratings for {self.child_id} {self.get_occasion_display().lower()}"
+
+
+class OutcomeRating(models.Model):
+    """A score on the 1–5 scale described in casework/data/outcome_scale.json."""
+
+    round = models.ForeignKey(OutcomeRatingRound, on_delete=models.CASCADE, related_name="ratings")
+    outcome = models.ForeignKey(Outcome, on_delete=models.PROTECT, related_name="+")
+    practitioner_score = models.PositiveSmallIntegerField()
+    family_score = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["outcome__position", "outcome_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "outcome"], name="one_rating_per_outcome"),
+            models.CheckConstraint(
+                condition=Q(practitioner_score__gte=1, practitioner_score__lte=5),
+                name="practitioner_score_on_scale",
+            ),
+            models.CheckConstraint(
+                condition=Q(family_score__isnull=True)
+                | Q(family_score__gte=1, family_score__lte=5),
+                name="family_score_on_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome}: {self.practitioner_score}"
