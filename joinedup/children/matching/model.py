@@ -196,10 +196,21 @@ def train(prepared: pd.DataFrame, *, seed: int = 42, u_pairs: float = 5e6) -> Li
         # to narrow it: FEBRL's are Australian, which standardisation treats as invalid).
         else [block_on("given_canonical", "family_phonetic"), block_on("dob")]
     )
+    trained = 0
     for rule in em_rules:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True
-        )
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+        except ValueError as problem:
+            # On small or unusual data one block can drive an m probability to zero,
+            # which Splink refuses. The other block trains most comparisons too (those
+            # it does not block on), so carry on without this one rather than fail.
+            logger.warning("Skipped one training block (%s): %s", rule, problem)
+        else:
+            trained += 1
+    if not trained:
+        raise ValueError("No training block could be estimated from these records")
     return linker
 
 
