@@ -1,0 +1,77 @@
+"""Email each owner of a stale directory entry the list of their entries to check.
+
+An entry is stale when it was last checked more than DIRECTORY_STALE_AFTER_DAYS ago. Its
+owners are its maintainers; an entry with none goes to its agency's data managers. Run it
+weekly (docs/services-directory.md). Example::
+
+    manage.py flag_stale_services --site-url https://joinedup.example.org --dry-run
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.loader import render_to_string
+
+from joinedup.referrals.selectors import stale_services_by_owner
+
+
+class Command(BaseCommand):
+    help = (
+        "Email the people who keep directory entries up to date a list of their entries last "
+        "checked more than DIRECTORY_STALE_AFTER_DAYS ago."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--site-url",
+            default="",
+            help="The address people reach Joined Up at, for the links in the emails.",
+        )
+        parser.add_argument("--today", metavar="YYYY-MM-DD", help="Judge staleness as on this day.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Say who would be emailed; send nothing."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        today = None
+        if options["today"]:
+            try:
+                today = date.fromisoformat(options["today"])
+            except ValueError:
+                raise CommandError("--today must be a date like 2026-09-01") from None
+        site_url = options["site_url"].rstrip("/")
+        owners = stale_services_by_owner(today)
+        sent = 0
+        for person, services in sorted(owners.items(), key=lambda item: item[0].pk):
+            if not person.email:
+                continue
+            if options["dry_run"]:
+                self.stdout.write(f"Would email {person.email}: {len(services)} stale entries")
+                continue
+            body = render_to_string(
+                "referrals/email/stale_services.txt",
+                {
+                    "person": person,
+                    "services": services,
+                    "site_url": site_url,
+                    "stale_after_days": settings.DIRECTORY_STALE_AFTER_DAYS,
+                },
+            )
+            subject = (
+                "A directory entry needs checking"
+                if len(services) == 1
+                else f"{len(services)} directory entries need checking"
+            )
+            send_mail(subject, body, None, [person.email])
+            sent += 1
+        entries = len({service.pk for services in owners.values() for service in services})
+        verb = "Would email" if options["dry_run"] else "Emailed"
+        count = len(owners) if options["dry_run"] else sent
+        self.stdout.write(
+            self.style.SUCCESS(f"{verb} {count} people about {entries} stale directory entries.")
+        )

@@ -1,0 +1,29 @@
+from django.urls import path
+
+from joinedup.referrals import views
+
+app_name = "referrals"
+
+urlpatterns = [
+    path("", views.directory, name="directory"),
+    path("print/", views.print_directory, name="print"),
+    path("print/directory.pdf", views.print_directory_pdf, name="print-pdf"),
+    path("export/services.csv", views.export_csv, name="export-csv"),
+    path("mine/", views.my_services, name="my-services"),
+    path("new/", views.service_create, name="create"),
+    path("import/", views.import_services, name="import"),
+    path("imports/<int:service_import_id>/", views.import_result, name="import-result"),
+    path(
+        "imports/<int:service_import_id>/rejected.csv",
+        views.import_rejects_csv,
+        name="import-rejects-csv",
+    ),
+    path(
+        "imports/<int:service_import_id>/rows/<int:rejected_service_row_id>/",
+        views.fix_rejected_row,
+        name="fix-rejected-row",
+    ),
+    path("<slug:service_slug>/", views.service_detail, name="service"),
+    path("<slug:service_slug>/change/", views.service_edit, name="edit"),
+    path("<slug:service_slug>/confirm-checked/", views.confirm_checked, name="confirm-checked"),
+]
