@@ -38,6 +38,8 @@ ENTRIES = [
     ),
     NavigationEntry("Partnerships", "partnerships:list", "partnerships", _practitioner),
     NavigationEntry("Agencies", "partnerships:agency-list", "agencies", _practitioner),
+    # The services directory is public; signed-in people reach it from here too.
+    NavigationEntry("Services directory", "referrals:directory", "referrals", _practitioner),
     NavigationEntry(
         "Agency feeds",
         "children:feeds:index",

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "joinedup.partnerships",
     "joinedup.children",
     "joinedup.casework",
+    "joinedup.referrals",
     "joinedup.sharing",
     "joinedup.demo",
 ]
@@ -292,6 +293,8 @@ LOGGING = {
         # Splink warns about every comparison level a small training set lacks; the
         # matching benchmark, not the log, is where model quality is judged.
         "splink": {"level": "ERROR"},
+        # WeasyPrint (paper copies) logs every layout step of every PDF at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }
 
@@ -325,3 +328,7 @@ RETENTION_PURGE_AFTER_YEARS = int(os.environ.get("RETENTION_PURGE_AFTER_YEARS", 
 # the episode opens, then every REVIEW_INTERVAL_WEEKS after the last review held.
 FIRST_REVIEW_WEEKS = int(os.environ.get("FIRST_REVIEW_WEEKS", "4"))
 REVIEW_INTERVAL_WEEKS = int(os.environ.get("REVIEW_INTERVAL_WEEKS", "6"))
+
+# Services directory (docs/services-directory.md): an entry last checked more than this many
+# days ago is stale, flagged to its maintainers (the "My services" page, flag_stale_services).
+DIRECTORY_STALE_AFTER_DAYS = int(os.environ.get("DIRECTORY_STALE_AFTER_DAYS", "180"))

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from joinedup.accounts import selectors as account_selectors
+from joinedup.casework.flags import home_flags
 from joinedup.children import selectors as child_selectors
 from joinedup.http import AuthenticatedRequest
 from joinedup.partnerships import selectors as partnership_selectors
@@ -32,6 +33,8 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             path=request.get_full_path(),
             page_size=settings.PAGE_SIZE,
         ),
+        # Overdue actions and reviews, and lead-role offers, at a glance (counts only).
+        "casework_flags": home_flags(practitioner),
     }
     if policy.can_manage_accounts(practitioner):
         context["account_summary"] = account_selectors.account_summary()

@@ -179,6 +179,9 @@ def assessment_detail(request: AuthenticatedRequest, assessment_id: int) -> Http
             "assessment": assessment,
             "may_edit": may_edit,
             "may_revise": may_edit and not assessment.is_draft and not has_later,
+            "may_record_ratings": policy.can_record_outcome_ratings(
+                request.user, assessment.episode
+            ),
         },
     )
 

@@ -132,3 +132,30 @@ class LeadProfessionalForm(forms.Form):
             current_team_member_q(prefix="team_memberships__"),
             team_memberships__episode=episode,
         ).distinct()
+
+
+class AddChildForm(forms.Form):
+    """A brother or sister joining an open episode. The template draws the radios from the
+    children it lists (casework.siblings.candidates_page); the field validates the choice
+    against every child the practitioner may add, without listing them all."""
+
+    child = forms.ModelChoiceField(
+        label="Which brother or sister is joining?",
+        queryset=Child.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Choose the brother or sister who is joining the episode",
+            "invalid_choice": "Choose a child from the list",
+        },
+    )
+    family_agreed = forms.BooleanField(
+        label="The family agreed that this child joins the team around the family, and that "
+        "the team may share information about them",
+        error_messages={"required": "Confirm that the family agreed"},
+    )
+
+    def __init__(self, *args: Any, children: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["child"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+        field.queryset = children

@@ -716,7 +716,7 @@ class ActionProgress(models.Model):
         return f"{self.get_rag_display()}: {self.action}"
 
 
-# Closure, reopening, step-up and step-down (casework.closure). ----------------------------
+# Closure and reopening (casework.closure); step-up and step-down (casework.escalation). --
 
 
 class EpisodeReopening(models.Model):
@@ -757,7 +757,7 @@ class StepUp(models.Model):
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="step_ups")
     to_agency = models.ForeignKey("partnerships.Agency", on_delete=models.PROTECT, related_name="+")
     reason = models.TextField("Why needs exceed early help")
-    # Which parts of the record go with it (codes from casework.closure.SHARED_SECTIONS).
+    # Which parts of the record go with it (codes from casework.escalation.SharedSection).
     shared_sections = models.JSONField(default=list)
     shared_notes = models.TextField("Anything else shared", blank=True)
     requested_on = models.DateField(default=timezone.localdate)

@@ -69,7 +69,15 @@ def review_detail(
         what="Team around the child review",
     )
     return render(
-        request, "casework/review_detail.html", {"page": page, "episode": page.review.episode}
+        request,
+        "casework/review_detail.html",
+        {
+            "page": page,
+            "episode": page.review.episode,
+            "may_record_ratings": policy.can_record_outcome_ratings(
+                request.user, page.review.episode
+            ),
+        },
     )
 
 

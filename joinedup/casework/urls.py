@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from joinedup.casework import assessment_views, plan_views, queue_views, review_views, views
+from joinedup.casework import (
+    assessment_views,
+    closure_views,
+    escalation_views,
+    outcome_views,
+    paper_views,
+    plan_views,
+    queue_views,
+    review_views,
+    sibling_views,
+    views,
+)
 
 app_name = "casework"
 
@@ -105,4 +116,31 @@ urlpatterns = [
         queue_views.withdraw_lead_offer,
         name="withdraw-lead-offer",
     ),
+    # Outcomes over time, closure and reopening (outcome_views, closure_views). The reopen
+    # page's argument is named for what it takes: a closed episode.
+    path(
+        "<int:episode_id>/children/<int:child_id>/ratings/",
+        outcome_views.record_ratings,
+        name="record-ratings",
+    ),
+    path("<int:episode_id>/close/", closure_views.close_episode, name="close-episode"),
+    path("<int:closed_episode_id>/reopen/", closure_views.reopen_episode, name="reopen-episode"),
+    # Paper copies for families (paper_views) and brothers or sisters joining an episode.
+    path(
+        "assessments/<int:assessment_id>/print/",
+        paper_views.assessment_print,
+        name="assessment-print",
+    ),
+    path("assessments/<int:assessment_id>/pdf/", paper_views.assessment_pdf, name="assessment-pdf"),
+    path("<int:episode_id>/plan/print/", paper_views.plan_print, name="plan-print"),
+    path("<int:episode_id>/plan/pdf/", paper_views.plan_pdf, name="plan-pdf"),
+    path("<int:episode_id>/children/add/", sibling_views.add_child, name="add-child"),
+    # Step-up to children's social care and step-down into early help (escalation_views).
+    path("<int:episode_id>/step-up/", escalation_views.step_up, name="step-up"),
+    path(
+        "step-ups/<int:step_up_id>/decision/",
+        escalation_views.step_up_decision,
+        name="step-up-decision",
+    ),
+    path("children/<int:child_id>/step-down/", escalation_views.step_down, name="step-down"),
 ]

@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from joinedup.casework import reviews, selectors, services
+from joinedup.casework import closure, escalation, outcome_ratings, reviews, selectors, services
 from joinedup.casework.assessment import latest_assessments
 from joinedup.casework.forms import (
     ConsentForm,
@@ -96,6 +96,9 @@ def _episode_response(
         "member_form": TeamMemberForm(),
         "lead_form": LeadProfessionalForm(episode=episode),
         "reviews": reviews.episode_reviews(request.user, episode),
+        "outcomes_section": outcome_ratings.episode_outcomes(request.user, episode, page.children),
+        "closure_section": closure.episode_closure(request.user, episode),
+        "escalation": escalation.episode_escalation(request.user, episode),
     }
     context.update(forms_)
     return render(request, "casework/episode_detail.html", context, status=status)

@@ -59,6 +59,8 @@ def child_detail(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
             # Casework: opening an early-help episode (the page it leads to applies the
             # duplicate-assessment guard).
             "may_open_episode": policy.can_open_episode(request.user, record.child),
+            # Casework: stepping down from children's social care into early help.
+            "may_step_down": policy.can_step_down(request.user, record.child),
         },
     )
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
@@ -27,7 +28,7 @@ from joinedup.children.search_keys import (
     SEARCH_SOURCE_FIELDS,
     search_key_row,
 )
-from joinedup.demo import area, logins
+from joinedup.demo import area, logins, services_directory
 from joinedup.demo.bulk import Row, RowWriter, fast_sqlite_writes, next_id, reset_sequences
 from joinedup.demo.population import (
     CHILD_COLUMNS,
@@ -153,6 +154,14 @@ def load_demo_area(
         practitioner_ids = _create_practitioners(seed, agency_ids)
         _create_partnerships(agency_ids, practitioner_ids)
         _create_two_factor_devices(seed, practitioner_ids)
+        services_directory.create_demo_services(
+            rng=_rng(seed, "services"),
+            agency_ids=agency_ids,
+            practitioner_ids=practitioner_ids,
+            districts=[locality.postcode_district for locality in plan.localities],
+            today=today,
+            stale_after_days=settings.DIRECTORY_STALE_AFTER_DAYS,
+        )
         summary.agencies = len(agency_ids)
         summary.practitioners = len(practitioner_ids)
         summary.partnerships = len(area.PARTNERSHIPS)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, TypeGuard
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -37,16 +39,18 @@ from joinedup.children.models import (
     SourceRecord,
     current_involvement_q,
 )
-from joinedup.partnerships.models import Membership, MembershipRole, Partnership
+from joinedup.partnerships.models import Membership, MembershipRole, Partnership, Sector
+from joinedup.referrals.models import Service
 from joinedup.sharing.models import AccessBasis, StatedReason
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from joinedup.accounts.models import Practitioner
-    from joinedup.casework.models import Assessment, LeadHandoverOffer
+    from joinedup.casework.models import Assessment, LeadHandoverOffer, StepUp
     from joinedup.children.models import Feed, RejectedRow
     from joinedup.partnerships.models import Agency
+    from joinedup.referrals.models import ServiceImport
     from joinedup.sharing.models import AccessRecord
 
     User = Practitioner | AnonymousUser
@@ -603,6 +607,132 @@ def can_undo_link_event(user: User, event: LinkEvent) -> Decision:
     return decision
 
 
+# Referrals: the services directory -----------------------------------------------------
+#
+# The directory holds no child data: anyone, signed in or not, may search it and read a
+# published entry (families use it too). An entry is kept up to date by its maintainers
+# (the service's own staff) and by whoever manages the services of its agency: the
+# agency's data managers, and the coordinators of a partnership the agency belongs to.
+# The same people see an unpublished entry and import entries for those agencies.
+
+
+def service_agencies_filter(user: User) -> Q:
+    """A filter on Agency: the agencies whose directory entries this user manages (adds,
+    changes, imports)."""
+    if not _is_practitioner(user):
+        return Q(pk__in=[])
+    coordinating = Membership.objects.current().filter(
+        practitioner=user,
+        role=MembershipRole.COORDINATOR,
+        partnership__member_agencies=OuterRef("pk"),
+    )
+    allowed = Q(Exists(coordinating))
+    if user.is_data_manager and user.home_agency_id:
+        allowed |= Q(pk=user.home_agency_id)
+    return allowed
+
+
+def can_manage_agency_services(user: User, agency: Agency) -> Decision:
+    """The agency's data managers, and coordinators of a partnership it belongs to."""
+    if not _is_practitioner(user):
+        return DENIED
+    if is_data_manager_of(user, agency):
+        return Decision(True, reason=f"Data manager of {agency.name}")
+    coordinating = Membership.objects.current().filter(
+        practitioner=user, role=MembershipRole.COORDINATOR, partnership__member_agencies=agency
+    )
+    if coordinating.exists():
+        return Decision(True, reason=f"Coordinator of a partnership {agency.name} belongs to")
+    return DENIED
+
+
+def can_add_service(user: User) -> Decision:
+    """Adding an entry, or importing entries from CSV: someone who manages the services of
+    at least one agency."""
+    if not _is_practitioner(user):
+        return DENIED
+    if user.is_data_manager and user.home_agency_id:
+        return Decision(True)
+    return Decision(
+        Membership.objects.current()
+        .filter(
+            practitioner=user,
+            role=MembershipRole.COORDINATOR,
+            partnership__member_agencies__isnull=False,
+        )
+        .exists()
+    )
+
+
+def can_import_services(user: User) -> Decision:
+    return can_add_service(user)
+
+
+def maintained_services_filter(user: User) -> Q:
+    """A filter on Service: the entries this user may change (the list-shaped twin of
+    ``can_maintain_service``)."""
+    if not _is_practitioner(user):
+        return Q(pk__in=[])
+    maintainer = Service.maintainers.through.objects.filter(
+        service_id=OuterRef("pk"), practitioner_id=user.pk
+    )
+    coordinating = Membership.objects.current().filter(
+        practitioner=user,
+        role=MembershipRole.COORDINATOR,
+        partnership__member_agencies=OuterRef("agency_id"),
+    )
+    allowed = Q(Exists(maintainer)) | Q(Exists(coordinating))
+    if user.is_data_manager and user.home_agency_id:
+        allowed |= Q(agency_id=user.home_agency_id)
+    return allowed
+
+
+def can_maintain_service(user: User, service: Service) -> Decision:
+    """Changing an entry and confirming it is still correct: its maintainers (the
+    service's own staff), or whoever manages its agency's services."""
+    if not _is_practitioner(user):
+        return DENIED
+    if service.maintainers.filter(pk=user.pk).exists():
+        return Decision(True, reason="Maintains the entry")
+    return can_manage_agency_services(user, service.agency)
+
+
+def visible_services_filter(user: User) -> Q:
+    """A filter on Service: published entries, and unpublished ones the user maintains."""
+    return Q(is_published=True) | maintained_services_filter(user)
+
+
+def can_view_service(user: User, service: Service) -> Decision:
+    """A published entry is public; an unpublished one is seen by its maintainers only."""
+    if service.is_published:
+        return Decision(True)
+    return can_maintain_service(user, service)
+
+
+def can_see_service_contact_person(user: User) -> Decision:
+    """The named contact person is for practitioners; families see how to refer, the
+    service's address and its opening times."""
+    return Decision(_is_practitioner(user))
+
+
+def can_export_services(user: User) -> Decision:
+    """The directory as a CSV file (with contact people): anyone signed in."""
+    return Decision(_is_practitioner(user))
+
+
+def can_list_my_services(user: User) -> Decision:
+    """The "My services" page lists the entries the person maintains (perhaps none)."""
+    return Decision(_is_practitioner(user))
+
+
+def can_view_service_import(user: User, service_import: ServiceImport) -> Decision:
+    """An import's result and its rejected rows: the person who imported the file, while
+    they may still import."""
+    if not _is_practitioner(user) or service_import.imported_by_id != user.pk:
+        return DENIED
+    return can_import_services(user)
+
+
 # Casework: early-help episodes and the team around the child ---------------------------
 #
 # A current member of the team around the child of an open episode sees the episode and
@@ -898,3 +1028,158 @@ def can_list_overdue_reviews(user: User) -> Decision:
         basis=AccessBasis.TEAM_MEMBERSHIP,
         reason="Overdue reviews of episodes you lead",
     )
+
+
+# Casework: outcomes over time, closure and reopening -----------------------------------
+#
+# Whoever may see the episode reads its outcome ratings. The lead professional (before a
+# lead is chosen, the opener) records ratings and closes the episode, while they are a
+# current member of its team. Closing ends the team's access; for EPISODE_REOPEN_DAYS after
+# closing, the lead (the opener, if no lead was chosen) who is still on the team may open
+# the reopening page, which shows the closure, and reopen the episode.
+
+
+def _leads_episode(user: Practitioner, episode: Episode) -> bool:
+    """The lead professional, or before a lead is chosen the practitioner who opened it."""
+    if episode.lead_professional_id is not None:
+        return episode.lead_professional_id == user.pk
+    return episode.opened_by_id == user.pk
+
+
+def can_view_outcome_ratings(user: User, episode: Episode) -> Decision:
+    return can_view_episode(user, episode)
+
+
+def can_record_outcome_ratings(user: User, episode: Episode) -> Decision:
+    """The lead professional (the opener before a lead is chosen) who is a current member
+    of the team of the open episode."""
+    if not _is_practitioner(user) or not episode.is_open or not _leads_episode(user, episode):
+        return DENIED
+    membership = current_team_membership(user, episode)
+    return _team_decision(membership) if membership is not None else DENIED
+
+
+def can_close_episode(user: User, episode: Episode) -> Decision:
+    """Closing (with the final ratings): as recording ratings."""
+    return can_record_outcome_ratings(user, episode)
+
+
+def episode_reopen_deadline(episode: Episode) -> date | None:
+    """The last day a closed episode may be reopened (settings.EPISODE_REOPEN_DAYS)."""
+    if episode.closed_on is None:
+        return None
+    days = int(getattr(settings, "EPISODE_REOPEN_DAYS", 90))
+    return episode.closed_on + timedelta(days=days)
+
+
+def can_reopen_episode(user: User, episode: Episode) -> Decision:
+    """The closed episode's lead professional (the opener if no lead was chosen), still a
+    member of its team by date, until the reopening period ends."""
+    deadline = episode_reopen_deadline(episode)
+    if not _is_practitioner(user) or episode.is_open or deadline is None:
+        return DENIED
+    if timezone.localdate() > deadline or not _leads_episode(user, episode):
+        return DENIED
+    if not TeamMember.objects.current().filter(practitioner=user, episode=episode).exists():
+        return DENIED
+    role = (
+        "Lead professional of the episode"
+        if episode.lead_professional_id is not None
+        else "Opened the episode (no lead professional was chosen)"
+    )
+    return Decision(
+        True,
+        basis=AccessBasis.TEAM_MEMBERSHIP,
+        reason=(
+            f"{role}, closed on {episode.closed_on:%d %b %Y}, which may be reopened until "
+            f"{deadline:%d %b %Y}"
+        ),
+    )
+
+
+# Casework: paper copies, and brothers or sisters joining an episode ---------------------
+#
+# Whoever may read the assessment or the plan on screen may print it or download it as a
+# PDF, for the family. A copy leaves Joined Up, so its access record says a copy was made.
+# A brother or sister joins an open episode when someone who manages its team may also
+# open an episode for that child.
+
+
+def _paper_copy(decision: Decision) -> Decision:
+    if not decision:
+        return DENIED
+    return Decision(
+        True,
+        basis=decision.basis,
+        reason=f"{decision.reason}; a paper or PDF copy was made (a disclosure outside Joined Up)",
+    )
+
+
+def can_print_assessment(user: User, assessment: Assessment) -> Decision:
+    """A paper or PDF copy of one version of the assessment: as can_view_assessment."""
+    return _paper_copy(can_view_assessment(user, assessment))
+
+
+def can_print_plan(user: User, episode: Episode) -> Decision:
+    """A paper or PDF copy of the plan: as can_view_plan."""
+    return _paper_copy(can_view_plan(user, episode))
+
+
+def can_add_child_to_episode(user: User, episode: Episode, child: Child) -> Decision:
+    """Adding a brother or sister to an open episode: someone who manages its team
+    (can_manage_team) and may open an episode for that child (can_open_episode)."""
+    if not can_manage_team(user, episode):
+        return DENIED
+    return can_open_episode(user, child)
+
+
+# Casework: step-up to children's social care and step-down into early help -------------
+#
+# The lead professional (before a lead is chosen, the opener) who is a current member of
+# the team steps an episode up when the child's needs exceed early help. Social care's
+# answer is recorded by the same people or by a practitioner of the social care agency it
+# was stepped up to (the step-up was disclosed to that agency: AGENCY_RECORD). A
+# practitioner of children's social care who may see the child steps down into early help
+# by opening an episode with a handover summary.
+
+
+def can_step_up(user: User, episode: Episode) -> Decision:
+    """The lead professional of the open episode (the opener before a lead is chosen), while
+    a current member of its team."""
+    if not _is_practitioner(user) or user.is_superuser or not can_manage_team(user, episode):
+        return DENIED
+    membership = current_team_membership(user, episode)
+    return _team_decision(membership) if membership is not None else DENIED
+
+
+def can_record_step_up_decision(user: User, step_up: StepUp) -> Decision:
+    """Recording children's social care's answer (and reading the step-up it answers): a
+    practitioner whose home agency is the social care agency it went to, or whoever may
+    step the episode up. Whether it is still waiting is the service's business."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return DENIED
+    if user.home_agency_id is not None and user.home_agency_id == step_up.to_agency_id:
+        return Decision(
+            True,
+            basis=AccessBasis.AGENCY_RECORD,
+            reason=(
+                f"Practitioner of {step_up.to_agency.name}, to which the early help episode "
+                "was stepped up"
+            ),
+        )
+    return can_step_up(user, step_up.episode)
+
+
+def is_social_care_practitioner(user: User) -> bool:
+    if not _is_practitioner(user) or user.home_agency_id is None:
+        return False
+    return bool(user.home_agency and user.home_agency.sector == Sector.SOCIAL_CARE)
+
+
+def can_step_down(user: User, child: Child) -> Decision:
+    """A practitioner whose home agency is in children's social care, who may see the child,
+    opens an early-help episode with a handover summary (the duplicate guard still
+    applies: casework.services.open_episode)."""
+    if not is_social_care_practitioner(user):
+        return DENIED
+    return can_open_episode(user, child)

@@ -69,8 +69,13 @@ def test_a_recently_closed_episode_still_blocks_a_duplicate(settings):
     settings.EPISODE_RECENT_DAYS = 90
     opener, child = opener_and_child()
     episode = services.open_episode(practitioner=opener, children=[child])
+    episode.opened_on = timezone.localdate() - datetime.timedelta(days=30)
+    episode.save(update_fields=["opened_on"])
     services.close_episode(
-        practitioner=opener, episode=episode, on=timezone.localdate() - datetime.timedelta(days=10)
+        practitioner=opener,
+        episode=episode,
+        reason="moved_away",
+        on=timezone.localdate() - datetime.timedelta(days=10),
     )
     with pytest.raises(ValidationError, match="closed recently"):
         services.open_episode(practitioner=opener, children=[child])
@@ -193,7 +198,7 @@ def test_closing_the_episode_ends_team_access():
     member = PractitionerFactory()
     services.add_team_member(added_by=opener, episode=episode, practitioner=member, role="GP")
     assert policy.can_view_child(member, child)
-    services.close_episode(practitioner=opener, episode=episode)
+    services.close_episode(practitioner=opener, episode=episode, reason="family_withdrew")
     assert not policy.can_view_child(member, child)
 
 

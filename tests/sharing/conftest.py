@@ -97,6 +97,27 @@ def world(db) -> World:
     MembershipFactory(
         partnership=partnership, practitioner=coordinator, role=MembershipRole.COORDINATOR
     )
+    # Services directory (docs/services-directory.md): a published entry of the school,
+    # kept up to date by 'member' (its maintainer); the school's data manager and the
+    # coordinator of a partnership it belongs to may change it too. The data manager has
+    # imported a file with one row rejected, which only they (the importer) see.
+    from joinedup.referrals import services as directory
+
+    directory_entry = directory.create_service(
+        agency=school,
+        details=directory.ServiceDetails(
+            fields={"name": "Brook Lane Nurture Group", "description": "Small-group support"},
+            districts=["EX1"],
+            maintainers=[member],
+        ),
+        created_by=data_manager,
+    )
+    directory_import = directory.import_services(
+        content=b"slug,name,agency,description,age_from,age_to\r\n,Club,Nowhere,Fun,5,9\r\n",
+        filename="directory.csv",
+        imported_by=data_manager,
+    )
+
     # Casework: an open early-help episode for the child, opened by the practitioner
     # involved, who is its lead professional (so only 'involved' reaches casework pages),
     # with consent to sharing and a family member on the team.
@@ -164,6 +185,34 @@ def world(db) -> World:
         lead=involved, episode=episode, to=successor, family_agreed_by="Sam Carer"
     )
 
+    # Closure and reopening: an earlier episode of another child, opened by 'involved' (no
+    # lead chosen, so the opener acts as lead) and closed today because the family moved
+    # away. Only 'involved' may open its reopen page.
+    from joinedup.casework import closure
+
+    closed_episode = casework.open_episode(practitioner=involved, children=[ChildFactory()])
+    closure.close_episode(practitioner=involved, episode=closed_episode, reason="moved_away")
+
+    # Step-up: the world's episode has been stepped up by its lead ('involved') to a
+    # children's social care team and waits for an answer. No world role works there, so
+    # only the lead records the answer (tests/casework/test_escalation.py covers social
+    # care practitioners, and the step-down page they alone may use).
+    from joinedup.casework import escalation
+    from joinedup.partnerships.models import AgencyKind, Sector
+
+    social_care = AgencyFactory(
+        name="Brook Lane Children's Social Care",
+        sector=Sector.SOCIAL_CARE,
+        kind=AgencyKind.SOCIAL_CARE_TEAM,
+    )
+    pending_step_up = escalation.step_up(
+        practitioner=involved,
+        episode=episode,
+        to_agency=social_care,
+        reason="Disclosure of harm at school",
+        shared_sections=["latest_assessment", "plan"],
+    )
+
     return World(
         users={
             "involved": involved,
@@ -182,6 +231,9 @@ def world(db) -> World:
             "membership_id": member_membership.pk,
             "practitioner_id": member.pk,
             "feed_id": feed.pk,
+            "service_slug": directory_entry.slug,
+            "service_import_id": directory_import.pk,
+            "rejected_service_row_id": directory_import.rejected_rows.get().pk,
             "reject_id": feed.rejected_rows.get().pk,
             "access_record_id": flagged.pk,
             "review_id": review.pk,
@@ -198,6 +250,8 @@ def world(db) -> World:
             "action_id": plan_action.pk,
             "offer_id": lead_offer.pk,
             "team_review_id": team_review.pk,
+            "closed_episode_id": closed_episode.pk,
+            "step_up_id": pending_step_up.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

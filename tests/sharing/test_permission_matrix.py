@@ -88,6 +88,24 @@ RULES: dict[str, Rule] = {
     ),
     "partnerships:agency-list": allow(SIGNED_IN),
     "partnerships:agency-detail": allow(SIGNED_IN),
+    # Services directory (docs/services-directory.md): searching, an entry's page and the
+    # printable directory are public (no child data); the CSV export and "My services" are
+    # for anyone signed in. The world's entry is the school's, maintained by 'member'; the
+    # school's data manager and the coordinator of its partnership may change it, add
+    # entries and import. An import's result is its importer's (the data manager).
+    "referrals:directory": allow(PUBLIC),
+    "referrals:service": allow(PUBLIC),
+    "referrals:print": allow(PUBLIC),
+    "referrals:print-pdf": allow(PUBLIC),
+    "referrals:export-csv": allow(SIGNED_IN),
+    "referrals:my-services": allow(SIGNED_IN),
+    "referrals:edit": allow("member", "coordinator", "data_manager"),
+    "referrals:confirm-checked": allow("member", "coordinator", "data_manager", method="POST"),
+    "referrals:create": allow("coordinator", "data_manager"),
+    "referrals:import": allow("coordinator", "data_manager"),
+    "referrals:import-result": allow("data_manager"),
+    "referrals:import-rejects-csv": allow("data_manager"),
+    "referrals:fix-rejected-row": allow("data_manager"),
     "children:list": allow(SIGNED_IN),
     # Search shows children's names: practitioners only, never administrators (policy).
     "children:search": allow(PRACTITIONERS),
@@ -215,6 +233,37 @@ RULES: dict[str, Rule] = {
     ),
     "casework:lead-offer": allow(),
     "casework:withdraw-lead-offer": allow("involved", method="POST"),
+    # Outcomes over time, closure and reopening (docs/casework.md): the lead professional
+    # records ratings (the world's assessment is a draft, so the page explains why it cannot
+    # take them yet: 200) and closes the episode. The world's closed episode (closed today,
+    # opened by 'involved' with no lead chosen) may be reopened by its opener only.
+    "casework:record-ratings": allow("involved"),
+    "casework:close-episode": allow("involved"),
+    "casework:reopen-episode": allow("involved"),
+    # Paper copies and brothers or sisters joining (docs/casework.md): whoever reads the
+    # assessment or the plan prints it or downloads the PDF (the team: 'involved'); the
+    # lead professional adds a brother or sister (the page lists children they may see).
+    "casework:assessment-print": allow("involved"),
+    "casework:assessment-pdf": allow("involved"),
+    "casework:plan-print": allow("involved"),
+    "casework:plan-pdf": allow("involved"),
+    "casework:add-child": allow("involved"),
+    # Step-up and step-down (docs/casework.md): the world's episode has a step-up waiting
+    # for children's social care. Its lead steps up (the page says one is waiting: 200) and
+    # may record the answer; practitioners of the social care agency may too, and only
+    # social care practitioners who may see the child step down — no world role works in
+    # social care, so nobody here (tests/casework/test_escalation.py covers them).
+    "casework:step-up": allow("involved"),
+    "casework:step-up-decision": allow(
+        "involved",
+        method="POST",
+        data={
+            "status": "not_accepted",
+            "decided_on": datetime.date.today().isoformat(),
+            "decision_note": "Below the threshold: early help continues",
+        },
+    ),
+    "casework:step-down": allow(),
 }
 
 # Django's admin site is one rule: only system administrators get past its own sign-in.
