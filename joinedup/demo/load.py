@@ -37,6 +37,7 @@ from joinedup.demo.population import (
     PopulationGenerator,
 )
 from joinedup.partnerships.models import Agency, Membership, Partnership
+from joinedup.reference_data import ensure_reference_data
 from joinedup.sharing.models import AccessRecord
 
 DEFAULT_SEED = 2026
@@ -150,6 +151,7 @@ def load_demo_area(
                 "with a fresh demo area: that deletes every child, agency and partnership, "
                 "and the demo accounts."
             )
+        ensure_reference_data()
         agency_ids = _create_agencies(plan, _rng(seed, "agencies"))
         practitioner_ids = _create_practitioners(seed, agency_ids)
         _create_partnerships(agency_ids, practitioner_ids)
