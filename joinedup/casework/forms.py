@@ -38,6 +38,12 @@ class PreAssessmentCheckForm(forms.Form):
     )
     notes = forms.CharField(label="Notes (optional)", widget=forms.Textarea, required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The episode page shows this form beside the lead professional form, which has a
+        # "notes" field too: distinct ids keep each label tied to its own box.
+        kwargs.setdefault("auto_id", "check-%s")
+        super().__init__(*args, **kwargs)
+
 
 class ConsentForm(forms.Form):
     given_by_kind = forms.ChoiceField(
@@ -125,6 +131,8 @@ class LeadProfessionalForm(forms.Form):
     notes = forms.CharField(label="Notes (optional)", widget=forms.Textarea, required=False)
 
     def __init__(self, *args: Any, episode: Episode, **kwargs: Any) -> None:
+        # Distinct ids on the episode page (see PreAssessmentCheckForm).
+        kwargs.setdefault("auto_id", "lead-%s")
         super().__init__(*args, **kwargs)
         field = self.fields["practitioner"]
         assert isinstance(field, forms.ModelChoiceField)  # noqa: S101

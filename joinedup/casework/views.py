@@ -92,7 +92,6 @@ def _episode_response(
         "may_consent": policy.can_record_consent_for_episode(request.user, episode),
         "check_form": PreAssessmentCheckForm(),
         "consent_form": ConsentForm(),
-        "withdraw_form": WithdrawConsentForm(),
         "member_form": TeamMemberForm(),
         "lead_form": LeadProfessionalForm(episode=episode),
         "reviews": reviews.episode_reviews(request.user, episode),
@@ -100,8 +99,24 @@ def _episode_response(
         "closure_section": closure.episode_closure(request.user, episode),
         "escalation": escalation.episode_escalation(request.user, episode),
     }
+    failed_withdrawal = forms_.pop("withdraw_form", None)
+    context["consent_rows"] = [
+        (
+            consent,
+            failed_withdrawal
+            if failed_withdrawal is not None and forms_.get("withdraw_consent_id") == consent.pk
+            else WithdrawConsentForm(auto_id=withdraw_form_ids(consent)),
+        )
+        for consent in page.consents
+    ]
     context.update(forms_)
     return render(request, "casework/episode_detail.html", context, status=status)
+
+
+def withdraw_form_ids(consent: Consent) -> str:
+    """Each consent row has its own withdrawal form: distinct ids keep labels and error
+    links tied to the right box."""
+    return f"withdraw-{consent.pk}-%s"
 
 
 @require_GET
@@ -152,7 +167,7 @@ def withdraw_consent(
 ) -> HttpResponse:
     episode = _episode_for(request, episode_id, policy.can_record_consent_for_episode)
     consent = get_object_or_404(Consent, pk=consent_id, episode=episode)
-    form = WithdrawConsentForm(request.POST)
+    form = WithdrawConsentForm(request.POST, auto_id=withdraw_form_ids(consent))
     if form.is_valid():
         try:
             services.withdraw_consent(
@@ -165,7 +180,9 @@ def withdraw_consent(
                 request, "The withdrawal of consent is recorded and takes effect today."
             )
             return redirect("casework:episode", episode_id=episode.pk)
-    return _episode_response(request, episode.pk, 400, withdraw_form=form)
+    return _episode_response(
+        request, episode.pk, 400, withdraw_form=form, withdraw_consent_id=consent.pk
+    )
 
 
 @require_POST

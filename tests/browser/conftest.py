@@ -94,9 +94,7 @@ def browser(
     browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    """A fresh browser context (no cookies) per test, pointed at the live server."""
+def _fresh_page(browser: Browser, live_server) -> Iterator[Page]:
     context = browser.new_context(
         base_url=live_server.url,
         viewport={"width": 1280, "height": 800},
@@ -104,9 +102,20 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
         timezone_id="Europe/London",
     )
     context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
+    yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    """A fresh browser context (no cookies) per test, pointed at the live server."""
+    yield from _fresh_page(browser, live_server)
+
+
+@pytest.fixture
+def second_page(browser: Browser, live_server) -> Iterator[Page]:
+    """Another browser context with its own cookies, for a second person in a journey."""
+    yield from _fresh_page(browser, live_server)
 
 
 @pytest.fixture

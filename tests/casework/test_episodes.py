@@ -273,3 +273,24 @@ def test_episode_page_queries_do_not_grow_with_the_team(client):
             added_by=opener, episode=episode, participant_name=f"Relative {n}", role="Family"
         )
     assert count_queries(client, url) == few
+
+
+def test_each_consent_has_its_own_withdrawal_box_and_errors_stay_on_it(client):
+    opener, child = opener_and_child()
+    episode = services.open_episode(practitioner=opener, children=[child])
+    first = with_sharing_consent(episode, opener)
+    second = with_sharing_consent(episode, opener)
+    sign_in_verified(client, opener)
+
+    page = client.get(reverse("casework:episode", args=[episode.pk])).content.decode()
+    assert f'id="withdraw-{first.pk}-reason"' in page
+    assert f'id="withdraw-{second.pk}-reason"' in page
+    assert 'id="id_reason"' not in page
+
+    response = client.post(
+        reverse("casework:withdraw-consent", args=[episode.pk, second.pk]), {"reason": ""}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'id="withdraw-{second.pk}-reason-error"' in page
+    assert f'id="withdraw-{first.pk}-reason-error"' not in page
