@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from joinedup.accounts.models import Practitioner
+from joinedup.casework.models import Assessment, Episode
 from joinedup.children.models import Child, Involvement
 from joinedup.children.search_keys import (
     SEARCH_KEY_FIELDS,
@@ -29,6 +30,7 @@ from joinedup.children.search_keys import (
     search_key_row,
 )
 from joinedup.demo import area, logins, services_directory
+from joinedup.demo import casework as demo_casework
 from joinedup.demo.bulk import Row, RowWriter, fast_sqlite_writes, next_id, reset_sequences
 from joinedup.demo.population import (
     CHILD_COLUMNS,
@@ -59,6 +61,7 @@ class LoadSummary:
     agencies: int = 0
     practitioners: int = 0
     partnerships: int = 0
+    episodes: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -105,6 +108,8 @@ def flush_demo_data() -> None:
             f"Accounts that are not demo accounts use the demo usernames {', '.join(clashing)}. "
             "Use a fresh database for the demo area."
         )
+    Assessment.objects.all().delete()
+    Episode.objects.all().delete()
     # The large tables go with plain DELETEs: the ORM would first read every row's id.
     for model in (AccessRecord, Involvement, Child):
         _delete_all(model)
@@ -190,6 +195,9 @@ def load_demo_area(
             if progress is not None:
                 progress(len(child_rows), len(involvement_rows))
         reset_sequences(Child, Involvement)
+        summary.episodes = demo_casework.create_demo_casework(
+            rng=_rng(seed, "casework"), children=children, today=today
+        )
 
     lacking = generator.practitioners_without_current_involvements()
     if lacking:

@@ -338,3 +338,21 @@ def test_with_feeds_imports_four_agencies_and_links_their_records_to_the_childre
     assert linked >= 0.9 * SourceRecord.objects.count()
     assert Child.objects.count() <= 600 + SourceRecord.objects.count() * 0.1
     assert "Imported 4 agency feeds" in out.getvalue()
+
+
+def test_a_larger_demo_area_has_early_help_episodes_at_each_stage():
+    from joinedup.casework.models import Assessment, Episode, OutcomeRatingRound
+
+    call_command("load_demo", "--children", "1500", "--seed", "3", verbosity=0)
+
+    episodes = Episode.objects.all()
+    assert episodes.count() >= 5
+    assert episodes.filter(status="closed", closure_reason="outcomes_achieved").exists()
+    assert episodes.filter(status="open", lead_professional__isnull=False).exists()
+    assert Assessment.objects.filter(status="draft").exists()
+    assert OutcomeRatingRound.objects.filter(occasion="closure").exists()
+    # Nobody's team includes the demo's own "practitioner" login, so its journeys start clean.
+    assert not episodes.filter(team__practitioner__username="practitioner").exists()
+
+    call_command("load_demo", "--children", "1500", "--seed", "3", "--flush", verbosity=0)
+    assert Episode.objects.count() == episodes.count()
