@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
 
+from joinedup import pdf
 from joinedup.casework import paper
 from joinedup.casework.models import Assessment, Episode
 from joinedup.http import AuthenticatedRequest
@@ -28,7 +29,7 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 
 
 def _unavailable(
-    request: AuthenticatedRequest, problem: paper.PdfUnavailable, print_url: str
+    request: AuthenticatedRequest, problem: pdf.PdfUnavailable, print_url: str
 ) -> HttpResponse:
     """503: this server cannot make PDFs (no Pango); the print page still works."""
     return _private(
@@ -37,7 +38,7 @@ def _unavailable(
             "casework/paper_unavailable.html",
             {
                 "print_url": print_url,
-                "packages": paper.PANGO_PACKAGES,
+                "packages": pdf.PANGO_PACKAGES,
                 "problem": str(problem),
             },
             status=503,
@@ -78,8 +79,8 @@ def assessment_pdf(request: AuthenticatedRequest, assessment_id: int) -> HttpRes
     assessment = get_object_or_404(Assessment.objects.select_related("episode"), pk=assessment_id)
     policy.require(policy.can_print_assessment(request.user, assessment))
     try:
-        paper.load_weasyprint()
-    except paper.PdfUnavailable as problem:
+        pdf.load_weasyprint()
+    except pdf.PdfUnavailable as problem:
         print_url = reverse("casework:assessment-print", kwargs={"assessment_id": assessment_id})
         return _unavailable(request, problem, print_url)
     copy = paper.assessment_paper(
@@ -89,7 +90,7 @@ def assessment_pdf(request: AuthenticatedRequest, assessment_id: int) -> HttpRes
         what="Early help assessment: PDF copy",
     )
     html = paper.assessment_html(copy, for_pdf=True, links=_assessment_links(assessment_id))
-    return _pdf_response(paper.pdf_bytes(html), copy.filename)
+    return _pdf_response(pdf.pdf_bytes(html), copy.filename)
 
 
 @require_GET
@@ -109,8 +110,8 @@ def plan_pdf(request: AuthenticatedRequest, episode_id: int) -> HttpResponse:
     episode = get_object_or_404(Episode, pk=episode_id)
     policy.require(policy.can_print_plan(request.user, episode))
     try:
-        paper.load_weasyprint()
-    except paper.PdfUnavailable as problem:
+        pdf.load_weasyprint()
+    except pdf.PdfUnavailable as problem:
         print_url = reverse("casework:plan-print", kwargs={"episode_id": episode_id})
         return _unavailable(request, problem, print_url)
     copy = paper.plan_paper(
@@ -120,4 +121,4 @@ def plan_pdf(request: AuthenticatedRequest, episode_id: int) -> HttpResponse:
         what="Early help plan: PDF copy",
     )
     html = paper.plan_html(copy, for_pdf=True, links=_plan_links(episode_id))
-    return _pdf_response(paper.pdf_bytes(html), copy.filename)
+    return _pdf_response(pdf.pdf_bytes(html), copy.filename)

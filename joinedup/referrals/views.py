@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from joinedup import pdf
 from joinedup.accounts.models import Practitioner
 from joinedup.http import AuthenticatedRequest
 from joinedup.referrals import directory_csv, selectors, services
@@ -172,17 +173,13 @@ def print_directory_pdf(request: HttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return redirect(print_url)
     html = render_to_string("referrals/directory_pdf.html", context, request=request)
-    # WeasyPrint is loaded only here; PDFs load only the app's own static files
-    # (casework.paper's fetcher), never anything from the network.
-    from joinedup.casework import paper
-
     try:
-        content = paper.pdf_bytes(html)
-    except paper.PdfUnavailable as problem:
+        content = pdf.pdf_bytes(html)
+    except pdf.PdfUnavailable as problem:
         return render(
             request,
             "referrals/pdf_unavailable.html",
-            {"print_url": print_url, "packages": paper.PANGO_PACKAGES, "problem": str(problem)},
+            {"print_url": print_url, "packages": pdf.PANGO_PACKAGES, "problem": str(problem)},
             status=503,
         )
     response = HttpResponse(content, content_type="application/pdf")

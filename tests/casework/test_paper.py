@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from joinedup import pdf
 from joinedup.casework import assessment as assessments
 from joinedup.casework import paper, plan, services
 from joinedup.casework.models import Outcome
@@ -118,7 +119,7 @@ def test_every_page_of_the_assessment_names_the_child_with_the_date_and_page_num
         practitioner=lead, assessment_id=assessment.pk, path="/test/", what="Test copy"
     )
     html = paper.assessment_html(copy, for_pdf=True, links={})
-    pages = page_texts(paper.render_pdf_document(html))
+    pages = page_texts(pdf.render_pdf_document(html))
     assert len(pages) > 1, "long notes should need more than one A4 page"
     printed = f"Printed {timezone.localdate():%-d %B %Y}"
     for number, text in enumerate(pages, start=1):
@@ -152,20 +153,20 @@ def test_the_print_page_loads_nothing_from_outside_the_app(client):
 
 
 def test_the_paper_copy_fetches_only_the_apps_static_files():
-    body, media_type = paper.static_file(f"{paper.PAPER_BASE_URL}static/casework/paper.css")
+    body, media_type = pdf.static_file(f"{pdf.PAPER_BASE_URL}static/casework/paper.css")
     assert b"@page" in body and media_type == "text/css"
     for url in (
         "https://fonts.example.org/font.woff2",
         "http://169.254.169.254/latest/meta-data/",
         "file:///etc/passwd",
-        f"{paper.PAPER_BASE_URL}static/../settings.py",
-        f"{paper.PAPER_BASE_URL}static/casework/%2e%2e/%2e%2e/settings.py",
-        f"{paper.PAPER_BASE_URL}media/upload.csv",
+        f"{pdf.PAPER_BASE_URL}static/../settings.py",
+        f"{pdf.PAPER_BASE_URL}static/casework/%2e%2e/%2e%2e/settings.py",
+        f"{pdf.PAPER_BASE_URL}media/upload.csv",
     ):
         with pytest.raises(ValueError):
-            paper.static_file(url)
+            pdf.static_file(url)
     # An outside image in the HTML is not fetched: the document still renders.
-    document = paper.render_pdf_document(
+    document = pdf.render_pdf_document(
         '<html><body><img src="http://example.org/x.png" alt="x"><p>Hello</p></body></html>'
     )
     assert "Hello" in page_texts(document)[0]
@@ -184,7 +185,7 @@ def test_the_plan_pdf_lists_needs_outcomes_and_actions_with_the_lead_as_contact(
     assert "no-store" in response["Cache-Control"]
 
     copy = paper.plan_paper(practitioner=lead, episode_id=episode.pk, path="/", what="Test")
-    pages = page_texts(paper.render_pdf_document(paper.plan_html(copy, for_pdf=True, links={})))
+    pages = page_texts(pdf.render_pdf_document(paper.plan_html(copy, for_pdf=True, links={})))
     for text in pages:
         for child in family:
             assert child.full_name in text
@@ -246,7 +247,7 @@ def test_without_pango_the_pdf_page_explains_and_the_print_page_still_works(clie
     def no_pango(name):
         raise OSError("cannot load library 'libpango-1.0-0': libpango-1.0-0: cannot open")
 
-    monkeypatch.setattr(paper.importlib, "import_module", no_pango)
+    monkeypatch.setattr(pdf.importlib, "import_module", no_pango)
     sign_in_verified(client, lead)
     for name, argument in (("assessment-pdf", assessment.pk), ("plan-pdf", episode.pk)):
         response = client.get(reverse(f"casework:{name}", args=[argument]))

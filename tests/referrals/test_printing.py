@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from joinedup.casework import paper
+from joinedup import pdf
 from tests.factories import PractitionerFactory
 from tests.referrals.factories import ServiceFactory
 
@@ -57,21 +57,19 @@ def test_the_pdf_is_a_pdf(client, directory):
 
 
 def test_the_pdf_loads_only_static_files(client, directory):
-    body, media_type = paper.static_file(
-        paper.PAPER_BASE_URL + "static/referrals/directory-pdf.css"
-    )
+    body, media_type = pdf.static_file(pdf.PAPER_BASE_URL + "static/referrals/directory-pdf.css")
     assert b"@page" in body
     assert media_type == "text/css"
     for url in ("https://example.com/static/x.css", "file:///etc/passwd"):
         with pytest.raises(ValueError):
-            paper.static_file(url)
+            pdf.static_file(url)
 
 
 def test_without_weasyprint_the_pdf_page_explains_with_a_503(client, directory, monkeypatch):
     def unavailable():
-        raise paper.PdfUnavailable("cannot load library 'libpango-1.0-0'")
+        raise pdf.PdfUnavailable("cannot load library 'libpango-1.0-0'")
 
-    monkeypatch.setattr(paper, "load_weasyprint", unavailable)
+    monkeypatch.setattr(pdf, "load_weasyprint", unavailable)
     response = client.get(reverse("referrals:print-pdf"), {"area": "AW1"})
 
     assert response.status_code == 503
