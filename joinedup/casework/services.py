@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from joinedup.casework import closure
 from joinedup.casework.models import (
     Consent,
     ConsentGiver,
@@ -70,21 +69,6 @@ def open_episode(
         added_by=practitioner,
     )
     return episode
-
-
-def close_episode(
-    *,
-    practitioner: Practitioner,
-    episode: Episode,
-    reason: str,
-    on: date | None = None,
-    **details: Any,
-) -> Episode:
-    """Close an episode: see casework.closure.close_episode (the reason, notes, the
-    family's feedback and the final ratings). Kept here for callers of the first slice."""
-    return closure.close_episode(
-        practitioner=practitioner, episode=episode, reason=reason, on=on, **details
-    )
 
 
 def _require_open(episode: Episode) -> None:

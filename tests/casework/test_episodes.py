@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from joinedup.casework import services
+from joinedup.casework import closure, services
 from joinedup.casework.models import EpisodeChild
 from joinedup.children.models import Child
 from joinedup.sharing import policy
@@ -71,7 +71,7 @@ def test_a_recently_closed_episode_still_blocks_a_duplicate(settings):
     episode = services.open_episode(practitioner=opener, children=[child])
     episode.opened_on = timezone.localdate() - datetime.timedelta(days=30)
     episode.save(update_fields=["opened_on"])
-    services.close_episode(
+    closure.close_episode(
         practitioner=opener,
         episode=episode,
         reason="moved_away",
@@ -198,7 +198,7 @@ def test_closing_the_episode_ends_team_access():
     member = PractitionerFactory()
     services.add_team_member(added_by=opener, episode=episode, practitioner=member, role="GP")
     assert policy.can_view_child(member, child)
-    services.close_episode(practitioner=opener, episode=episode, reason="family_withdrew")
+    closure.close_episode(practitioner=opener, episode=episode, reason="family_withdrew")
     assert not policy.can_view_child(member, child)
 
 

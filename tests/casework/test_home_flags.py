@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from joinedup.casework import handover, plan, reviews, services
+from joinedup.casework import closure, handover, plan, reviews, services
 from joinedup.casework.flags import home_flags
 from joinedup.casework.models import ActionStatus, Outcome, Review
 from joinedup.sharing.models import AccessRecord
@@ -139,7 +139,7 @@ def test_leaving_the_team_or_closing_the_episode_clears_the_flags():
     services.leave_team(practitioner=lead, member=membership)
     flags = home_flags(member)
     assert flags is not None and flags.overdue_actions == 0 and flags.my_actions == 0
-    services.close_episode(practitioner=lead, episode=episode, reason="moved_away")
+    closure.close_episode(practitioner=lead, episode=episode, reason="moved_away")
     flags = home_flags(lead)
     assert flags is not None
     assert (flags.episodes_led, flags.overdue_actions_led, flags.overdue_reviews_led) == (0, 0, 0)

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from joinedup.casework import handover, queues, services
+from joinedup.casework import closure, handover, queues, services
 from joinedup.casework.models import Episode, Review
 from joinedup.partnerships.models import MembershipRole
 from joinedup.sharing import policy
@@ -84,7 +84,7 @@ def test_partnership_queue_groups_members_episodes_by_status(client):
     MembershipFactory(partnership=partnership, practitioner=lead)
     closing_lead, _m, _ms, closed, _c = team()
     MembershipFactory(partnership=partnership, practitioner=closing_lead)
-    services.close_episode(practitioner=closing_lead, episode=closed, reason="moved_away")
+    closure.close_episode(practitioner=closing_lead, episode=closed, reason="moved_away")
     _outsider_lead, _m2, _ms2, elsewhere, _c2 = team()
 
     queue = queues.partnership_queue(practitioner=coordinator, partnership=partnership)

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from joinedup.casework import services, siblings
+from joinedup.casework import closure, services, siblings
 from joinedup.casework.models import EpisodeChild
 from joinedup.sharing import policy
 from joinedup.sharing.models import AccessAction, AccessBasis, AccessRecord
@@ -76,7 +76,7 @@ def test_a_child_whose_episode_closed_recently_is_refused(settings):
     settings.EPISODE_RECENT_DAYS = 90
     lead, _member, episode, _child, sibling = family_episode()
     earlier = services.open_episode(practitioner=lead, children=[sibling])
-    services.close_episode(practitioner=lead, episode=earlier, reason="moved_away")
+    closure.close_episode(practitioner=lead, episode=earlier, reason="moved_away")
     with pytest.raises(ValidationError, match="was closed recently"):
         services.add_child_to_episode(practitioner=lead, episode=episode, child=sibling)
 
@@ -100,7 +100,7 @@ def test_only_someone_who_manages_the_team_and_may_see_the_child_adds_them():
 
 def test_a_closed_episode_takes_no_one():
     lead, _member, episode, _child, sibling = family_episode()
-    services.close_episode(practitioner=lead, episode=episode, reason="moved_away")
+    closure.close_episode(practitioner=lead, episode=episode, reason="moved_away")
     with pytest.raises(ValidationError, match="closed"):
         services.add_child_to_episode(practitioner=lead, episode=episode, child=sibling)
 
@@ -210,7 +210,7 @@ def test_only_the_lead_reaches_the_page_and_sees_the_link(client):
     assert url not in client.get(reverse("casework:episode", args=[episode.pk])).content.decode()
     sign_in_verified(client, lead)
     assert url in client.get(reverse("casework:episode", args=[episode.pk])).content.decode()
-    services.close_episode(practitioner=lead, episode=episode, reason="moved_away")
+    closure.close_episode(practitioner=lead, episode=episode, reason="moved_away")
     assert client.get(url).status_code == 403
 
 
