@@ -332,3 +332,14 @@ REVIEW_INTERVAL_WEEKS = int(os.environ.get("REVIEW_INTERVAL_WEEKS", "6"))
 # Services directory (docs/services-directory.md): an entry last checked more than this many
 # days ago is stale, flagged to its maintainers (the "My services" page, flag_stale_services).
 DIRECTORY_STALE_AFTER_DAYS = int(os.environ.get("DIRECTORY_STALE_AFTER_DAYS", "180"))
+
+# Referrals (docs/referrals.md). The ping-pong list shows a child referred repeatedly with
+# no service starting: PINGPONG_DECLINES or more declined referrals, or referrals to
+# services of PINGPONG_CHAIN_AGENCIES or more different agencies, within PINGPONG_WINDOW_DAYS.
+PINGPONG_DECLINES = int(os.environ.get("PINGPONG_DECLINES", "3"))
+PINGPONG_CHAIN_AGENCIES = int(os.environ.get("PINGPONG_CHAIN_AGENCIES", "3"))
+PINGPONG_WINDOW_DAYS = int(os.environ.get("PINGPONG_WINDOW_DAYS", "90"))
+
+# The address of this Joined Up in links sent by email (notifications, digests), such as
+# https://joinedup.example.org. Empty: emails carry paths only.
+SITE_URL = os.environ.get("SITE_URL", "")

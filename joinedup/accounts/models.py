@@ -25,6 +25,12 @@ class ProfessionalBackground(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class NotificationEmails(models.TextChoices):
+    EACH = "each", "An email for each notification"
+    DAILY_DIGEST = "daily_digest", "One email a day with all of them (a daily digest)"
+    NONE = "none", "No emails: I will look in Joined Up"
+
+
 class Practitioner(AbstractUser):
     """A person who works with children, employed by a home agency.
 
@@ -68,6 +74,12 @@ class Practitioner(AbstractUser):
         help_text="May send the home agency's records to Joined Up (agency feeds) and see "
         "what happened to them.",
     )
+    notification_emails = models.CharField(
+        "Emails about notifications",
+        max_length=16,
+        default=NotificationEmails.EACH,
+        choices=NotificationEmails.choices,
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -83,3 +95,30 @@ class Practitioner(AbstractUser):
     def record_sign_in(self) -> None:
         self.signed_in_at = timezone.now()
         self.save(update_fields=["signed_in_at"])
+
+
+class Notification(models.Model):
+    """Something that happened that a practitioner should know about (a referral changed
+    state, say), shown in the app and sent by email as they choose
+    (``Practitioner.notification_emails``). Sent by joinedup.accounts.notifications."""
+
+    recipient = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    kind = models.CharField(max_length=40, blank=True, help_text="For example, referral.")
+    is_urgent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -545,3 +545,311 @@ class RejectedServiceRow(models.Model):
     @property
     def is_resolved(self) -> bool:
         return self.resolved_at is not None
+
+
+# Referrals ------------------------------------------------------------------------------
+#
+# A referral of one child to one service, from a child's page or from an action in a plan.
+# Its life: draft → sent → acknowledged → accepted or declined → started → completed, or
+# withdrawn by the referrer before it ends. The rules of that life are in
+# referrals.referral_services (``TRANSITIONS``, ``transition``); who may take each step is
+# in sharing.policy. Every step is a ReferralEvent with who and when.
+
+
+class ReferralStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    STARTED = "started", "Started"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# While a referral is live the receiving service sees exactly what was shared with it.
+LIVE_STATUSES = frozenset(
+    {
+        ReferralStatus.SENT,
+        ReferralStatus.ACKNOWLEDGED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.STARTED,
+    }
+)
+CLOSED_STATUSES = frozenset(
+    {ReferralStatus.DECLINED, ReferralStatus.COMPLETED, ReferralStatus.WITHDRAWN}
+)
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+
+
+class ReferralSection(models.TextChoices):
+    """What a referral shares with the service, beyond the child's name, date of birth and
+    the referral itself (always sent). Minimum necessary: the referrer ticks each part."""
+
+    CONTACT = "contact", "Address and parent or carer contact details"
+    SETTING = "setting", "School or early years setting, and GP practice"
+    INVOLVEMENTS = "involvements", "Who else is involved with the child"
+    LATEST_ASSESSMENT = "latest_assessment", "The latest early help assessment"
+    PLAN = "plan", "The plan and progress on its actions"
+    OUTCOME_RATINGS = "outcome_ratings", "Outcome ratings"
+
+
+# Parts that exist only when the referral is made within an early-help episode.
+EPISODE_SECTIONS = frozenset(
+    {ReferralSection.LATEST_ASSESSMENT, ReferralSection.PLAN, ReferralSection.OUTCOME_RATINGS}
+)
+
+
+class SharingBasis(models.TextChoices):
+    CONSENT = "consent", "Consent"
+    LAWFUL_REASON = "lawful_reason", "A lawful reason to share without consent"
+
+
+class LawfulBasis(models.TextChoices):
+    """Why information may go without consent; the referrer also says why in words."""
+
+    RISK_OF_HARM = (
+        "risk_of_harm",
+        "Seeking consent would put the child or someone else at risk of harm",
+    )
+    SAFEGUARDING = "safeguarding", "To protect a child from significant harm (safeguarding)"
+    LEGAL_DUTY = "legal_duty", "A legal duty to share"
+    PUBLIC_TASK = "public_task", "Needed for a statutory function (public task)"
+
+
+class ConsentGivenBy(models.TextChoices):
+    YOUNG_PERSON = "young_person", "The young person (competent to decide)"
+    PARENT_CARER = "parent_carer", "A parent or carer"
+
+
+class DeclineReason(models.TextChoices):
+    CRITERIA_NOT_MET = "criteria_not_met", "Does not meet the service's criteria"
+    OUTSIDE_AREA = "outside_area", "Lives outside the area the service covers"
+    OUTSIDE_AGE = "outside_age", "Outside the service's age range"
+    BETTER_ELSEWHERE = "better_elsewhere", "Another service would meet the needs better"
+    ALREADY_SUPPORTED = "already_supported", "Already getting this help"
+    NO_CAPACITY = "no_capacity", "No capacity to take the child on"
+    FAMILY_DECLINED = "family_declined", "The family did not want the service"
+    NOT_ENOUGH_INFORMATION = "not_enough_information", "Not enough information to decide"
+    OTHER = "other", "Another reason"
+
+
+class ReferralOutcome(models.TextChoices):
+    NEEDS_MET = "needs_met", "The needs referred for were met"
+    PARTLY_MET = "partly_met", "The needs were partly met"
+    NOT_MET = "not_met", "The needs were not met"
+    FAMILY_DISENGAGED = "family_disengaged", "The family stopped taking part"
+    MOVED_AWAY = "moved_away", "The family moved away"
+    REFERRED_ON = "referred_on", "Referred on to another service"
+
+
+class Referral(models.Model):
+    """One child referred to one service."""
+
+    child = models.ForeignKey("children.Child", on_delete=models.PROTECT, related_name="referrals")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
+    episode = models.ForeignKey(
+        "casework.Episode",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        help_text="The early-help episode the referral was made from, if any.",
+    )
+    action = models.ForeignKey(
+        "casework.Action",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        help_text="The action in the plan the referral carries out, if any.",
+    )
+    follows = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followed_by",
+        help_text="The declined referral this one was made after.",
+    )
+    referrer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    referrer_agency = models.ForeignKey(
+        "partnerships.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals_made",
+        help_text="The referrer's home agency when the referral was made (for reports).",
+    )
+    reason = models.TextField(help_text="Why the child is referred, and what help is hoped for.")
+    urgency = models.CharField(max_length=16, choices=Urgency.choices, default=Urgency.ROUTINE)
+    shared_sections = models.JSONField(default=list, blank=True)
+
+    sharing_basis = models.CharField(max_length=16, choices=SharingBasis.choices, blank=True)
+    consent_given_by = models.CharField(max_length=16, choices=ConsentGivenBy.choices, blank=True)
+    consent_given_by_name = models.CharField(max_length=200, blank=True)
+    consent_competence_note = models.TextField(
+        blank=True, help_text="Why the young person is competent to decide."
+    )
+    consent_given_on = models.DateField(null=True, blank=True)
+    lawful_basis = models.CharField(max_length=32, choices=LawfulBasis.choices, blank=True)
+    lawful_reason = models.TextField(
+        blank=True, help_text="Why the information is shared without consent."
+    )
+
+    # A service that does not take referrals through Joined Up gets a referral pack; the
+    # referrer records its replies by hand in the same states.
+    handled_outside = models.BooleanField(default=False)
+
+    status = models.CharField(
+        max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    # Timeliness: set when sent, from the service's response times in working days.
+    acknowledge_by = models.DateField(null=True, blank=True)
+    decide_by = models.DateField(null=True, blank=True)
+    # Waiting list: the wait the referrer was shown when sending, and the service's estimate
+    # when accepting.
+    expected_wait_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    expected_start_on = models.DateField(null=True, blank=True)
+
+    decline_reason = models.CharField(max_length=32, choices=DeclineReason.choices, blank=True)
+    decline_note = models.TextField(blank=True)
+    suggested_service = models.ForeignKey(
+        Service,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A service that might meet the needs better.",
+    )
+    outcome = models.CharField(max_length=32, choices=ReferralOutcome.choices, blank=True)
+    outcome_note = models.TextField(blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+
+    # Interoperability: a referral received as a FHIR ServiceRequest keeps its identifier
+    # and the referrer named in it (referrals.fhir).
+    external_identifier = models.CharField(max_length=200, blank=True)
+    external_referrer = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | ~Q(sharing_basis=""),
+                name="referral_sent_has_sharing_basis",
+                violation_error_message="Say on what basis the information is shared",
+            ),
+            models.CheckConstraint(
+                condition=~Q(sharing_basis="lawful_reason") | ~Q(lawful_reason=""),
+                name="referral_lawful_reason_given",
+                violation_error_message="Say why the information is shared without consent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="referral_decline_has_reason",
+                violation_error_message="Say why the referral is declined",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | ~Q(outcome=""),
+                name="referral_completion_has_outcome",
+                violation_error_message="Say what the outcome was",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["service", "status"], name="referral_service_status_idx"),
+            models.Index(fields=["child", "created_at"], name="referral_child_time_idx"),
+            models.Index(fields=["referrer", "status"], name="referral_referrer_status_idx"),
+            models.Index(fields=["sent_at"], name="referral_sent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral {self.reference} to {self.service}"
+
+    @property
+    def reference(self) -> str:
+        return f"R{self.pk:06d}" if self.pk else "R (not saved)"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.urgency == Urgency.URGENT
+
+    @property
+    def closed_at(self) -> datetime | None:
+        return self.declined_at or self.completed_at or self.withdrawn_at
+
+    def section_labels(self) -> list[str]:
+        labels = dict(ReferralSection.choices)
+        return [labels.get(code, code) for code in self.shared_sections]
+
+    def shares(self, section: str) -> bool:
+        return section in self.shared_sections
+
+
+class ReferralEvent(models.Model):
+    """One step in a referral's life: from which state to which, by whom, when. For a
+    service outside Joined Up, the referrer records the service's reply by hand
+    (``recorded_by_hand``), saying who replied and how (``reply_from``)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=ReferralStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=ReferralStatus.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+    recorded_by_hand = models.BooleanField(default=False)
+    reply_from = models.CharField(
+        max_length=300, blank=True, help_text="Who at the service replied, and how."
+    )
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.referral.reference}: {self.from_status or 'new'} → {self.to_status}"
+
+
+class PingPongOwnership(models.Model):
+    """Someone taking ownership of a child referred from service to service without any
+    service starting (the coordinator's ping-pong list, referrals.pingpong)."""
+
+    child = models.ForeignKey(
+        "children.Child", on_delete=models.CASCADE, related_name="pingpong_ownerships"
+    )
+    partnership = models.ForeignKey(
+        "partnerships.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pingpong_ownerships"
+    )
+    note = models.TextField(help_text="What the owner will do next.")
+    taken_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]

@@ -1,10 +1,13 @@
-from django.urls import path
+"""The referrals app's URLs: the services directory under /services/ and referrals under
+/referrals/, one namespace ("referrals"). Mounted at the site root."""
+
+from django.urls import include, path
 
 from joinedup.referrals import views
 
 app_name = "referrals"
 
-urlpatterns = [
+directory_patterns = [
     path("", views.directory, name="directory"),
     path("print/", views.print_directory, name="print"),
     path("print/directory.pdf", views.print_directory_pdf, name="print-pdf"),
@@ -23,7 +26,17 @@ urlpatterns = [
         views.fix_rejected_row,
         name="fix-rejected-row",
     ),
+    # Service-scoped referral pages (incoming referrals, waiting list, reports, FHIR import).
     path("<slug:service_slug>/", views.service_detail, name="service"),
     path("<slug:service_slug>/change/", views.service_edit, name="edit"),
     path("<slug:service_slug>/confirm-checked/", views.confirm_checked, name="confirm-checked"),
+]
+
+referral_patterns: list = [
+    # Referral pages: referral_views (making, sending, answering, withdrawing).
+]
+
+urlpatterns = [
+    path("services/", include(directory_patterns)),
+    path("referrals/", include(referral_patterns)),
 ]

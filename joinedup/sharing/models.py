@@ -30,6 +30,10 @@ class AccessBasis(models.TextChoices):
         "partnership_oversight",
         "Coordinator overseeing the partnership's casework",
     )
+    # Referrals: the practitioner who made the referral, and the staff of the service it
+    # was sent to while it is live (only what the referral shares).
+    REFERRER = "referrer", "Made the referral"
+    RECEIVING_SERVICE = "receiving_service", "Staff of the service a live referral was sent to"
 
 
 class AppendOnlyError(Exception):

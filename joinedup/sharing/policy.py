@@ -40,7 +40,7 @@ from joinedup.children.models import (
     current_involvement_q,
 )
 from joinedup.partnerships.models import Membership, MembershipRole, Partnership, Sector
-from joinedup.referrals.models import Service
+from joinedup.referrals.models import LIVE_STATUSES, Referral, ReferralStatus, Service
 from joinedup.sharing.models import AccessBasis, StatedReason
 
 if TYPE_CHECKING:
@@ -1183,3 +1183,232 @@ def can_step_down(user: User, child: Child) -> Decision:
     if not is_social_care_practitioner(user):
         return DENIED
     return can_open_episode(user, child)
+
+
+# Referrals -----------------------------------------------------------------------------
+#
+# A practitioner who may see a child (an involvement, team membership, or a stated reason)
+# refers the child to a service. The referrer always sees their own referral. The staff of
+# the service it was sent to (the service's maintainers: its own staff in Joined Up) see
+# it — and exactly the parts of the child's record it shares — while it is live (sent,
+# acknowledged, accepted or started), and act on it: acknowledge, accept or decline, start,
+# complete. When it ends (declined, completed, withdrawn) their access through it ends too;
+# a service that started work is then involved with the child through the ordinary rules
+# until it completes. Members of the team of the episode it was made from see it while
+# they may see the episode. For a service outside Joined Up the referrer records the
+# service's replies. Whether a step suits the referral's state is referrals.lifecycle's
+# business, which says why a step is refused.
+
+
+def is_service_staff(user: User, service: Service) -> bool:
+    """The service's own staff in Joined Up: its maintainers."""
+    if not _is_practitioner(user):
+        return False
+    return service.maintainers.filter(pk=user.pk).exists()
+
+
+def can_refer_child(user: User, child: Child) -> Decision:
+    """Whoever may see the child (not a system administrator through that role, and not a
+    merged or archived record)."""
+    if not _is_practitioner(user) or user.is_superuser or child.merged_into_id is not None:
+        return DENIED
+    return can_view_child(user, child)
+
+
+def _referrer_decision(referral: Referral) -> Decision:
+    return Decision(
+        True,
+        basis=AccessBasis.REFERRER,
+        reason=f"Made referral {referral.reference} to {referral.service.name}",
+    )
+
+
+def _receiving_decision(referral: Referral) -> Decision:
+    return Decision(
+        True,
+        basis=AccessBasis.RECEIVING_SERVICE,
+        reason=(
+            f"Staff of {referral.service.name}, which received referral {referral.reference}"
+            " (only what it shares)"
+        ),
+    )
+
+
+def can_view_referral(user: User, referral: Referral) -> Decision:
+    """The referrer; the receiving service's staff while it is live (not a draft); team
+    members of its episode while they may see the episode."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return DENIED
+    if referral.referrer_id == user.pk:
+        return _referrer_decision(referral)
+    if referral.status == ReferralStatus.DRAFT:
+        return DENIED
+    if referral.status in LIVE_STATUSES and is_service_staff(user, referral.service):
+        return _receiving_decision(referral)
+    if referral.episode_id is not None and referral.episode is not None:
+        return can_view_episode(user, referral.episode)
+    return DENIED
+
+
+def can_send_referral(user: User, referral: Referral) -> Decision:
+    """Changing and sending a draft: the referrer, while they may still see the child."""
+    if not _is_practitioner(user) or referral.referrer_id != user.pk:
+        return DENIED
+    if referral.status != ReferralStatus.DRAFT:
+        return DENIED
+    if not can_refer_child(user, referral.child):
+        return DENIED
+    return _referrer_decision(referral)
+
+
+def can_withdraw_referral(user: User, referral: Referral) -> Decision:
+    """The referrer withdraws a draft or a live referral."""
+    if not _is_practitioner(user) or referral.referrer_id != user.pk or referral.is_closed:
+        return DENIED
+    return _referrer_decision(referral)
+
+
+def can_respond_to_referral(user: User, referral: Referral) -> Decision:
+    """Acknowledging, accepting or declining, starting and completing: the receiving
+    service's staff, while the referral is live and the service takes referrals in Joined
+    Up."""
+    if not _is_practitioner(user) or referral.handled_outside or not referral.is_live:
+        return DENIED
+    if not is_service_staff(user, referral.service):
+        return DENIED
+    return _receiving_decision(referral)
+
+
+def can_record_outside_reply(user: User, referral: Referral) -> Decision:
+    """For a service outside Joined Up: the referrer records its replies."""
+    if not _is_practitioner(user) or not referral.handled_outside or not referral.is_live:
+        return DENIED
+    if referral.referrer_id != user.pk:
+        return DENIED
+    return _referrer_decision(referral)
+
+
+def can_download_referral_pack(user: User, referral: Referral) -> Decision:
+    """The referral pack (PDF and email text) for a service outside Joined Up: the
+    referrer, once the referral is sent and while it is live. A copy leaves Joined Up."""
+    if not _is_practitioner(user) or referral.referrer_id != user.pk:
+        return DENIED
+    if not referral.handled_outside or not referral.is_live:
+        return DENIED
+    return _paper_copy(_referrer_decision(referral))
+
+
+def can_re_refer(user: User, referral: Referral) -> Decision:
+    """After a decline, the referrer makes a new referral to another service, while they
+    may still see the child."""
+    if not _is_practitioner(user) or referral.referrer_id != user.pk:
+        return DENIED
+    if referral.status != ReferralStatus.DECLINED:
+        return DENIED
+    return can_refer_child(user, referral.child)
+
+
+def can_export_referral_fhir(user: User, referral: Referral) -> Decision:
+    """The referral as FHIR ServiceRequest and Task: the referrer, or the receiving
+    service's staff while it is live (it leaves Joined Up: a disclosure)."""
+    if not _is_practitioner(user) or referral.status == ReferralStatus.DRAFT:
+        return DENIED
+    if referral.referrer_id == user.pk:
+        return _paper_copy(_referrer_decision(referral))
+    if referral.is_live and is_service_staff(user, referral.service):
+        return _paper_copy(_receiving_decision(referral))
+    return DENIED
+
+
+def can_import_referral_fhir(user: User, service: Service) -> Decision:
+    """Receiving a referral made in another system (a FHIR ServiceRequest) for a service:
+    its staff."""
+    if not is_service_staff(user, service):
+        return DENIED
+    return Decision(
+        True,
+        basis=AccessBasis.RECEIVING_SERVICE,
+        reason=f"Staff of {service.name}, receiving a referral from another system",
+    )
+
+
+def can_list_my_referrals(user: User) -> Decision:
+    """Referrals the person made (not a system administrator: it names children)."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return DENIED
+    return Decision(True, basis=AccessBasis.REFERRER, reason="Referrals you made")
+
+
+def made_referrals_filter(user: User) -> Q:
+    """A filter on Referral: those this user made."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return Q(pk__in=[])
+    return Q(referrer=user)
+
+
+def can_view_service_referrals(user: User, service: Service) -> Decision:
+    """The service's incoming referrals and its waiting list: its staff. Children are named
+    only on live referrals (receiving_referrals_filter)."""
+    if not _is_practitioner(user) or user.is_superuser or not is_service_staff(user, service):
+        return DENIED
+    return Decision(
+        True,
+        basis=AccessBasis.RECEIVING_SERVICE,
+        reason=f"Staff of {service.name}, seeing the referrals it received",
+    )
+
+
+def receiving_referrals_filter(user: User) -> Q:
+    """A filter on Referral: live referrals to services this user is staff of (the ones
+    whose child they may be shown)."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return Q(pk__in=[])
+    staff = Service.maintainers.through.objects.filter(
+        service_id=OuterRef("service_id"), practitioner_id=user.pk
+    )
+    return Q(status__in=list(LIVE_STATUSES)) & Q(Exists(staff))
+
+
+def visible_referrals_filter(user: User) -> Q:
+    """A filter on Referral: those this user may open (the list twin of can_view_referral,
+    without the episode route, which needs a per-episode decision)."""
+    return made_referrals_filter(user) | receiving_referrals_filter(user)
+
+
+# Referrals: the coordinator's ping-pong list and reports --------------------------------
+
+
+def can_view_pingpong(user: User, partnership: Partnership) -> Decision:
+    """Children referred from service to service with nobody starting, for the partnership
+    coordinator (names the children: partnership oversight)."""
+    if not is_coordinator_of(user, partnership):
+        return DENIED
+    return Decision(
+        True,
+        basis=AccessBasis.PARTNERSHIP_OVERSIGHT,
+        reason=f"Coordinator of {partnership.name}, finding children referred on repeatedly",
+    )
+
+
+def can_take_pingpong_ownership(user: User, partnership: Partnership) -> Decision:
+    return can_view_pingpong(user, partnership)
+
+
+def partnership_referrals_filter(partnership: Partnership) -> Q:
+    """A filter on Referral: made by a current member of the partnership, or to a service of
+    one of its member agencies. Ask can_view_pingpong (or a reports decision) first."""
+    members = Membership.objects.current().filter(partnership=partnership).values("practitioner")
+    return Q(referrer__in=members) | Q(service__agency__in=partnership.member_agencies.all())
+
+
+def can_view_service_referral_reports(user: User, service: Service) -> Decision:
+    """Counts and times, no child data: the service's staff and whoever maintains it."""
+    if not _is_practitioner(user):
+        return DENIED
+    if is_service_staff(user, service):
+        return Decision(True)
+    return can_maintain_service(user, service)
+
+
+def can_view_partnership_referral_reports(user: User, partnership: Partnership) -> Decision:
+    return Decision(is_coordinator_of(user, partnership))
