@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -288,7 +288,7 @@ def send_referral(referral: Referral, *, by: Practitioner, decision: Decision) -
         event = _move(referral, S.SENT, by=by, at=now)
         where = "a referral pack for" if referral.handled_outside else "Joined Up to"
         shared = "; ".join(
-            ["the referral and the child's name and date of birth"] + referral.section_labels()
+            ["the referral and the child's name and date of birth", *referral.section_labels()]
         )
         audit.record_access(
             practitioner=by,
@@ -518,7 +518,7 @@ def _move(
     by: Practitioner,
     note: str = "",
     by_hand: ByHand | None = None,
-    at: object = None,
+    at: datetime | None = None,
 ) -> ReferralEvent:
     now = at or timezone.now()
     from_status = referral.status

@@ -853,3 +853,6 @@ class PingPongOwnership(models.Model):
 
     class Meta:
         ordering = ["-taken_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.owner} owns the referrals of child {self.child_id}"

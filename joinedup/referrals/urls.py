@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from joinedup.referrals import views
+from joinedup.referrals import referral_views, views
 
 app_name = "referrals"
 
@@ -34,6 +34,7 @@ directory_patterns = [
 
 referral_patterns: list = [
     # Referral pages: referral_views (making, sending, answering, withdrawing).
+    path("<int:referral_id>/", referral_views.referral_detail, name="referral"),
 ]
 
 urlpatterns = [
