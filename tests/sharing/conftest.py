@@ -106,7 +106,11 @@ def world(db) -> World:
     directory_entry = directory.create_service(
         agency=school,
         details=directory.ServiceDetails(
-            fields={"name": "Brook Lane Nurture Group", "description": "Small-group support"},
+            fields={
+                "name": "Brook Lane Nurture Group",
+                "description": "Small-group support",
+                "accepts_referrals_in_app": True,
+            },
             districts=["EX1"],
             maintainers=[member],
         ),
@@ -213,6 +217,55 @@ def world(db) -> World:
         shared_sections=["latest_assessment", "plan"],
     )
 
+    # Referrals (docs/referrals.md): 'involved' has referred the child to the nurture group
+    # ('member' is its staff): one referral sent and one declined; and one to a service
+    # outside Joined Up (replies recorded by 'involved'). A draft of 'involved' too.
+    from joinedup.referrals import lifecycle
+    from joinedup.sharing import policy as sharing_policy
+
+    outside_service = directory.create_service(
+        agency=social_care,
+        details=directory.ServiceDetails(
+            fields={
+                "name": "Brook Lane Family Mediation",
+                "description": "Mediation for families in conflict",
+                "how_to_refer_outside": "email",
+                "referral_address": "mediation@outside.example",
+            },
+            districts=["EX1"],
+        ),
+        created_by=data_manager,
+    )
+
+    def referral_to(service, status: str):
+        details = lifecycle.ReferralDetails(
+            reason="Struggling to settle in class",
+            shared_sections=("contact",),
+            sharing_basis="consent",
+            consent_given_by="parent_carer",
+            consent_given_by_name="Pat Parent",
+            consent_given_on=today,
+        )
+        referral = lifecycle.create_draft(
+            referrer=involved, child=child, service=service, details=details
+        )
+        if status == "draft":
+            return referral
+        referral = lifecycle.send_referral(
+            referral,
+            by=involved,
+            decision=sharing_policy.can_send_referral(involved, referral),
+        )
+        if status == "declined":
+            referral = lifecycle.acknowledge(referral, by=member)
+            referral = lifecycle.decline(referral, by=member, reason="criteria_not_met")
+        return referral
+
+    sent_referral = referral_to(directory_entry, "sent")
+    declined_referral = referral_to(directory_entry, "declined")
+    outside_referral = referral_to(outside_service, "sent")
+    draft_referral = referral_to(directory_entry, "draft")
+
     return World(
         users={
             "involved": involved,
@@ -252,6 +305,10 @@ def world(db) -> World:
             "team_review_id": team_review.pk,
             "closed_episode_id": closed_episode.pk,
             "step_up_id": pending_step_up.pk,
+            "referral_id": sent_referral.pk,
+            "declined_referral_id": declined_referral.pk,
+            "outside_referral_id": outside_referral.pk,
+            "draft_referral_id": draft_referral.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

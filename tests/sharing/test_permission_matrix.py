@@ -106,6 +106,9 @@ RULES: dict[str, Rule] = {
     "referrals:import-result": allow("data_manager"),
     "referrals:import-rejects-csv": allow("data_manager"),
     "referrals:fix-rejected-row": allow("data_manager"),
+    # Referrals (docs/referrals.md). The world's referral (referral_id) was sent by
+    # 'involved' to the nurture group, whose staff is 'member'.
+    "referrals:referral": allow("involved", "member"),
     "children:list": allow(SIGNED_IN),
     # Search shows children's names: practitioners only, never administrators (policy).
     "children:search": allow(PRACTITIONERS),
