@@ -41,6 +41,12 @@ ENTRIES = [
     # The services directory is public; signed-in people reach it from here too.
     NavigationEntry("Services directory", "referrals:directory", "referrals", _practitioner),
     NavigationEntry(
+        "My referrals",
+        "referrals:my-referrals",
+        "my-referrals",
+        lambda user: bool(policy.can_list_my_referrals(user)),
+    ),
+    NavigationEntry(
         "Agency feeds",
         "children:feeds:index",
         "feeds",
@@ -79,6 +85,19 @@ ENTRIES = [
 ]
 
 
+# The referrer's pages sit under "My referrals" rather than the directory.
+MY_REFERRALS_VIEWS = frozenset(
+    {
+        "referrals:my-referrals",
+        "referrals:new",
+        "referrals:edit-referral",
+        "referrals:send",
+        "referrals:withdraw",
+        "referrals:refer-again",
+    }
+)
+
+
 def awaiting_two_factor(user: Any) -> bool:
     if user.is_verified():
         return False
@@ -104,6 +123,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             current = "shielding"
         elif match.view_name in {"children:matching", "children:matching-review"}:
             current = "matching"
+        elif match.view_name in MY_REFERRALS_VIEWS:
+            current = "my-referrals"
     return {
         "navigation_items": [
             {

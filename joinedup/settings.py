@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "joinedup.navigation.navigation",
+                "joinedup.accounts.context_processors.notifications",
             ],
             "builtins": ["joinedup.templatetags.joinedup"],
         },
@@ -271,6 +272,10 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.console.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Joined Up <noreply@joinedup.invalid>")
+# GOV.UK Notify (EMAIL_BACKEND=joinedup.accounts.notify_email_backend.EmailBackend): the
+# service's API key and an email template with ((subject)) and ((body)) (docs/operations.md).
+GOVUK_NOTIFY_API_KEY = os.environ.get("GOVUK_NOTIFY_API_KEY", "")
+GOVUK_NOTIFY_TEMPLATE_ID = os.environ.get("GOVUK_NOTIFY_TEMPLATE_ID", "")
 
 CACHES = {
     "default": (
@@ -339,6 +344,12 @@ DIRECTORY_STALE_AFTER_DAYS = int(os.environ.get("DIRECTORY_STALE_AFTER_DAYS", "1
 PINGPONG_DECLINES = int(os.environ.get("PINGPONG_DECLINES", "3"))
 PINGPONG_CHAIN_AGENCIES = int(os.environ.get("PINGPONG_CHAIN_AGENCIES", "3"))
 PINGPONG_WINDOW_DAYS = int(os.environ.get("PINGPONG_WINDOW_DAYS", "90"))
+# Referrals as FHIR (joinedup/referrals/fhir.py): the identifier system of this installation's
+# referral references (R000123). Set it to a URL your area owns, so references from two
+# installations can never be confused.
+FHIR_IDENTIFIER_SYSTEM = os.environ.get(
+    "FHIR_IDENTIFIER_SYSTEM", "https://joinedup.example/referral"
+)
 
 # The address of this Joined Up in links sent by email (notifications, digests), such as
 # https://joinedup.example.org. Empty: emails carry paths only.

@@ -16,6 +16,7 @@ from joinedup.casework.flags import home_flags
 from joinedup.children import selectors as child_selectors
 from joinedup.http import AuthenticatedRequest
 from joinedup.partnerships import selectors as partnership_selectors
+from joinedup.referrals.timeliness import referral_flags
 from joinedup.sharing import policy
 
 
@@ -35,6 +36,8 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         ),
         # Overdue actions and reviews, and lead-role offers, at a glance (counts only).
         "casework_flags": home_flags(practitioner),
+        # Referrals made that are overdue; new, overdue and urgent ones to their services.
+        "referral_flags": referral_flags(practitioner),
     }
     if policy.can_manage_accounts(practitioner):
         context["account_summary"] = account_selectors.account_summary()

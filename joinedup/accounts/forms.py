@@ -13,7 +13,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, Se
 from django.core.exceptions import ValidationError
 
 from joinedup.accounts import selectors
-from joinedup.accounts.models import Practitioner, ProfessionalBackground
+from joinedup.accounts.models import NotificationEmails, Practitioner, ProfessionalBackground
 from joinedup.accounts.services import AccountDetails
 from joinedup.partnerships.models import Agency
 
@@ -212,3 +212,12 @@ class AccountForm(forms.ModelForm):
             phone=data["phone"],
             line_manager=data["line_manager"],
         )
+
+
+class NotificationSettingsForm(forms.Form):
+    notification_emails = forms.ChoiceField(
+        label="How do you want to hear about notifications by email?",
+        choices=NotificationEmails.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how you want to get emails about notifications"},
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from joinedup.accounts import views
+from joinedup.accounts import notification_views, views
 
 app_name = "accounts"
 
@@ -13,6 +13,22 @@ urlpatterns = [
     path("two-factor/turn-off/", views.turn_off_two_factor, name="turn-off-two-factor"),
     path("security/", views.security, name="security"),
     path("security/password/", views.change_password, name="change-password"),
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        notification_views.notification_read,
+        name="notification-read",
+    ),
+    path(
+        "notifications/read-all/",
+        notification_views.notifications_read_all,
+        name="notifications-read-all",
+    ),
+    path(
+        "notifications/settings/",
+        notification_views.notification_settings,
+        name="notification-settings",
+    ),
     path("manage/", views.manage_list, name="manage-list"),
     path("manage/new/", views.manage_create, name="manage-create"),
     path("manage/<int:practitioner_id>/", views.manage_detail, name="manage-detail"),

@@ -49,12 +49,18 @@ def child_detail(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
         )
     except selectors.NoRelationship as refusal:
         return _no_relationship(request, refusal.child.pk, StatedReasonForm())
+    # Referrals add their section to the child's page (a known inversion, like the early
+    # help indicator: see docs/architecture.md). One query however many referrals.
+    from joinedup.referrals.referral_selectors import child_referrals
+
     return render(
         request,
         "children/child_detail.html",
         {
             "record": record,
             "child": record.child,
+            "referrals": child_referrals(request.user, record.child),
+            "may_refer": policy.can_refer_child(request.user, record.child),
             "end_form": EndInvolvementForm(),
             # Casework: opening an early-help episode (the page it leads to applies the
             # duplicate-assessment guard).

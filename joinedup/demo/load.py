@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from joinedup.accounts.models import Practitioner
+from joinedup.accounts.models import Notification, Practitioner
 from joinedup.casework.models import Assessment, Episode
 from joinedup.children.models import Child, Involvement
 from joinedup.children.search_keys import (
@@ -31,6 +31,7 @@ from joinedup.children.search_keys import (
 )
 from joinedup.demo import area, logins, services_directory
 from joinedup.demo import casework as demo_casework
+from joinedup.demo import referrals as demo_referrals
 from joinedup.demo.bulk import Row, RowWriter, fast_sqlite_writes, next_id, reset_sequences
 from joinedup.demo.population import (
     CHILD_COLUMNS,
@@ -40,6 +41,7 @@ from joinedup.demo.population import (
 )
 from joinedup.partnerships.models import Agency, Membership, Partnership
 from joinedup.reference_data import ensure_reference_data
+from joinedup.referrals.models import PingPongOwnership, Referral
 from joinedup.sharing.models import AccessRecord
 
 DEFAULT_SEED = 2026
@@ -62,6 +64,7 @@ class LoadSummary:
     practitioners: int = 0
     partnerships: int = 0
     episodes: int = 0
+    referrals: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -108,6 +111,14 @@ def flush_demo_data() -> None:
             f"Accounts that are not demo accounts use the demo usernames {', '.join(clashing)}. "
             "Use a fresh database for the demo area."
         )
+    # Referrals (with their events) and ping-pong owners hold on to children, services and
+    # accounts, so they go first; notifications about them go with them.
+    Notification.objects.filter(
+        Q(recipient__in=Practitioner.objects.filter(demo_accounts_q()))
+        | Q(kind__in=["referral", "pingpong"])
+    ).delete()
+    PingPongOwnership.objects.all().delete()
+    Referral.objects.all().delete()
     Assessment.objects.all().delete()
     Episode.objects.all().delete()
     # The large tables go with plain DELETEs: the ORM would first read every row's id.
@@ -197,6 +208,9 @@ def load_demo_area(
         reset_sequences(Child, Involvement)
         summary.episodes = demo_casework.create_demo_casework(
             rng=_rng(seed, "casework"), children=children, today=today
+        )
+        summary.referrals = demo_referrals.create_demo_referrals(
+            rng=_rng(seed, "referrals"), children=children
         )
 
     lacking = generator.practitioners_without_current_involvements()

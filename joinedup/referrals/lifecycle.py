@@ -149,7 +149,9 @@ def _check_details(details: ReferralDetails, episode: Episode | None, *, sending
     unknown = [code for code in details.shared_sections if code not in ReferralSection.values]
     if unknown:
         errors["shared_sections"] = "Choose only from the parts listed"
-    elif episode is None and EPISODE_SECTIONS & set(details.shared_sections):
+    elif episode is None and {str(code) for code in EPISODE_SECTIONS} & set(
+        details.shared_sections
+    ):
         errors["shared_sections"] = (
             "The assessment, plan and outcome ratings can be shared only from an early-help episode"
         )

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from joinedup import pdf
 from joinedup.accounts.models import Practitioner
 from joinedup.http import AuthenticatedRequest
-from joinedup.referrals import directory_csv, selectors, services
+from joinedup.referrals import directory_csv, selectors, service_queue, services
 from joinedup.referrals.forms import (
     DirectorySearchForm,
     FixRejectedRowForm,
@@ -121,6 +121,8 @@ def service_detail(request: HttpRequest, service_slug: str) -> HttpResponse:
             "can_maintain": policy.can_maintain_service(request.user, service),
             "can_see_contact": policy.can_see_service_contact_person(request.user),
             "level_hints": LEVEL_OF_NEED_HINTS,
+            # Referrals: practitioners refer a child from the child's record.
+            "may_refer_children": policy.can_search_children(request.user),
         },
     )
 
@@ -401,7 +403,12 @@ def confirm_checked(request: AuthenticatedRequest, service_slug: str) -> HttpRes
 def my_services(request: AuthenticatedRequest) -> HttpResponse:
     policy.require(policy.can_list_my_services(request.user))
     today = timezone.localdate()
-    maintained = list(selectors.services_maintained_by(request.user))
+    # Each service the person is staff of links to its referrals, with the new ones counted.
+    maintained = list(
+        service_queue.with_new_referral_counts(
+            selectors.services_maintained_by(request.user), request.user
+        )
+    )
     stale = [service for service in maintained if service.is_stale(today)]
     return render(
         request,

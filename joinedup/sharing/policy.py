@@ -46,7 +46,7 @@ from joinedup.sharing.models import AccessBasis, StatedReason
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from joinedup.accounts.models import Practitioner
+    from joinedup.accounts.models import Notification, Practitioner
     from joinedup.casework.models import Assessment, LeadHandoverOffer, StepUp
     from joinedup.children.models import Feed, RejectedRow
     from joinedup.partnerships.models import Agency
@@ -231,6 +231,11 @@ def requires_two_factor(user: User) -> bool:
         .filter(practitioner=user, role=MembershipRole.COORDINATOR)
         .exists()
     )
+
+
+def can_read_notification(user: User, notification: Notification) -> Decision:
+    """A notification is its recipient's alone: only they open it or mark it read."""
+    return Decision(_is_practitioner(user) and notification.recipient_id == user.pk)
 
 
 # Agency feeds --------------------------------------------------------------------------
@@ -1358,6 +1363,14 @@ def can_view_service_referrals(user: User, service: Service) -> Decision:
     )
 
 
+def can_update_service_waiting(user: User, service: Service) -> Decision:
+    """The service's current waiting time and capacity (referrers see them before sending):
+    its staff, and whoever keeps its directory entry up to date."""
+    if is_service_staff(user, service):
+        return Decision(True, reason=f"Staff of {service.name}")
+    return can_maintain_service(user, service)
+
+
 def receiving_referrals_filter(user: User) -> Q:
     """A filter on Referral: live referrals to services this user is staff of (the ones
     whose child they may be shown)."""
@@ -1373,6 +1386,34 @@ def visible_referrals_filter(user: User) -> Q:
     """A filter on Referral: those this user may open (the list twin of can_view_referral,
     without the episode route, which needs a per-episode decision)."""
     return made_referrals_filter(user) | receiving_referrals_filter(user)
+
+
+def referral_involvements_filter() -> Q:
+    """A filter on Involvement: those a referral may share ("who else is involved"). A
+    sensitive involvement goes only where consent is recorded — even the referrer's own."""
+    return _not_sensitive_involvement_q() | Q(consent_recorded_on__isnull=False)
+
+
+def referral_source_records_filter(child: Child) -> Q:
+    """A filter on SourceRecord: the agencies' records a referral may draw the child's
+    contact details and setting from. Not a sensitive service's record (that it holds one
+    is itself the sensitive fact) unless consent is recorded on an involvement with it."""
+    consented = Involvement.objects.filter(
+        child=child, agency=OuterRef("agency"), consent_recorded_on__isnull=False
+    )
+    return Q(agency__sensitive_service="") | Q(Exists(consented))
+
+
+def child_page_referrals_filter(user: User) -> Q:
+    """A filter on Referral: the child's referrals listed on the child's page to someone
+    who may see the child. Drafts only to their referrer; a referral to a sensitive
+    service (that the child was referred there is itself the sensitive fact) only to its
+    referrer."""
+    if not _is_practitioner(user):
+        return Q(pk__in=[])
+    return Q(referrer=user) | (
+        ~Q(status=ReferralStatus.DRAFT) & Q(service__agency__sensitive_service="")
+    )
 
 
 # Referrals: the coordinator's ping-pong list and reports --------------------------------

@@ -78,14 +78,14 @@ def test_query_counts_do_not_grow_with_the_data(team, sign_in, who):
 
 
 # Fixed ceilings, so a new query on these pages is a decision, not an accident. Every
-# page spends seven on the session (read, and save in a savepoint), the user, their
-# two-factor device and their home agency in the header.
+# page spends eight on the session (read, and save in a savepoint), the user, their
+# two-factor device, their home agency and their unread notifications in the header.
 
 
 def test_partnership_list_queries(team, sign_in, django_assert_max_num_queries):
     grow(team, 30)
     client = sign_in(team.member)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         client.get(reverse("partnerships:list"))
 
 
@@ -93,7 +93,7 @@ def test_partnership_detail_queries_for_a_member(team, sign_in, django_assert_ma
     grow(team, 30)
     client = sign_in(team.member)
     # The partnership, the coordinator check, the members and the agencies.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         client.get(urls(team)["detail"])
 
 
@@ -101,16 +101,16 @@ def test_partnership_detail_queries_for_a_coordinator(team, sign_in, django_asse
     grow(team, 30)
     client = sign_in(team.coordinator)
     # As for a member, plus the practitioners to choose from in the add-member form.
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         client.get(urls(team)["detail"])
 
 
 def test_agency_pages_queries(team, sign_in, django_assert_max_num_queries):
     grow(team, 30)
     client = sign_in(team.outsider)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         client.get(urls(team)["agency list"])
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         client.get(urls(team)["agency detail"])
 
 

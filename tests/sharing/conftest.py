@@ -265,6 +265,12 @@ def world(db) -> World:
     declined_referral = referral_to(directory_entry, "declined")
     outside_referral = referral_to(outside_service, "sent")
     draft_referral = referral_to(directory_entry, "draft")
+    # Notifications (docs/referrals.md): one for 'involved', which only they may open.
+    from joinedup.accounts.notifications import notify
+
+    (involved_notification,) = notify(
+        [involved], subject="Referral acknowledged", url=f"/referrals/{sent_referral.pk}/"
+    )
 
     return World(
         users={
@@ -309,6 +315,7 @@ def world(db) -> World:
             "declined_referral_id": declined_referral.pk,
             "outside_referral_id": outside_referral.pk,
             "draft_referral_id": draft_referral.pk,
+            "notification_id": involved_notification.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

@@ -69,6 +69,13 @@ RULES: dict[str, Rule] = {
         SIGNED_IN - {"coordinator", "administrator", "data_manager"}, method="POST"
     ),
     "accounts:change-password": allow(SIGNED_IN),
+    # Notifications (docs/referrals.md): everyone signed in has their own list and settings;
+    # a notification is opened (marked read) by its recipient only: the world's is for
+    # 'involved'.
+    "accounts:notifications": allow(SIGNED_IN),
+    "accounts:notification-read": allow("involved", method="POST"),
+    "accounts:notifications-read-all": allow(SIGNED_IN, method="POST"),
+    "accounts:notification-settings": allow(SIGNED_IN),
     "accounts:manage-list": allow("administrator"),
     "accounts:manage-create": allow("administrator"),
     "accounts:manage-detail": allow("administrator"),
@@ -109,6 +116,54 @@ RULES: dict[str, Rule] = {
     # Referrals (docs/referrals.md). The world's referral (referral_id) was sent by
     # 'involved' to the nurture group, whose staff is 'member'.
     "referrals:referral": allow("involved", "member"),
+    # The referrer's side: the list of referrals made (every practitioner, never an
+    # administrator: it names children); making a referral needs access to the child; the
+    # draft (draft_referral_id) is changed and sent by its referrer; the sent referral is
+    # withdrawn, and the declined one referred again, by its referrer ('involved').
+    "referrals:my-referrals": allow(PRACTITIONERS),
+    "referrals:new": allow("involved"),
+    "referrals:edit-referral": allow("involved"),
+    "referrals:send": allow("involved"),
+    "referrals:withdraw": allow("involved"),
+    "referrals:refer-again": allow("involved"),
+    # Answering: the service's staff ('member'); 'involved' made the referral to a service
+    # in Joined Up, so may not answer it. The world's referral is only sent: acknowledging
+    # works; the later steps' pages show the refusal (tests/referrals/test_answering.py).
+    "referrals:acknowledge": allow("member", method="POST"),
+    "referrals:accept": allow("member"),
+    "referrals:decline": allow("member"),
+    "referrals:start": allow("member"),
+    "referrals:complete": allow("member"),
+    # The nurture group's referrals and waiting list: its staff. Its waiting time: its staff
+    # and whoever keeps its entry up to date.
+    "referrals:service-referrals": allow("member"),
+    "referrals:update-waiting-time": allow(
+        "member",
+        "coordinator",
+        "data_manager",
+        method="POST",
+        data={"waiting_weeks": "6", "capacity": "limited"},
+    ),
+    # The ping-pong list and taking ownership of a child referred in the partnership's
+    # scope (the world's child was referred by 'involved', a member): its coordinator only.
+    "referrals:pingpong": allow("coordinator"),
+    "referrals:pingpong-own": allow("coordinator"),
+    # Referral reports (counts and times, no child data): the nurture group's report for its
+    # staff ('member') and whoever keeps its entry up to date (the school's data manager,
+    # the coordinator); the partnership's report for its coordinator.
+    "referrals:service-report": allow("member", "coordinator", "data_manager"),
+    "referrals:service-report-csv": allow("member", "coordinator", "data_manager"),
+    "referrals:partnership-report": allow("coordinator"),
+    "referrals:partnership-report-csv": allow("coordinator"),
+    # FHIR (docs/referrals.md, "Interoperability (FHIR)"): the world's sent referral is
+    # downloaded by its referrer ('involved') or the nurture group's staff ('member');
+    # receiving a referral from another system for the nurture group is for its staff. The
+    # referral pack is for the referrer of the world's referral to a service outside Joined
+    # Up (outside_referral_id).
+    "referrals:fhir-export": allow("involved", "member"),
+    "referrals:fhir-import": allow("member"),
+    "referrals:pack": allow("involved"),
+    "referrals:pack-pdf": allow("involved"),
     "children:list": allow(SIGNED_IN),
     # Search shows children's names: practitioners only, never administrators (policy).
     "children:search": allow(PRACTITIONERS),

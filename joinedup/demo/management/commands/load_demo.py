@@ -114,7 +114,8 @@ class Command(BaseCommand):
                 f"Loaded the Ashworth demo area (seed {summary.seed}) in {summary.seconds:.1f} s: "
                 f"{summary.agencies:,} agencies, {summary.practitioners} practitioners, "
                 f"{summary.partnerships} partnerships, {summary.children:,} children, "
-                f"{summary.involvements:,} involvements, {summary.episodes} early help episodes."
+                f"{summary.involvements:,} involvements, {summary.episodes} early help episodes, "
+                f"{summary.referrals} referrals."
             )
         )
         for warning in summary.warnings:
