@@ -85,15 +85,14 @@ ENTRIES = [
 ]
 
 
-# The referrer's pages sit under "My referrals" rather than the directory.
-MY_REFERRALS_VIEWS = frozenset(
+# Pages under /referrals/ sit under "My referrals" (the directory keeps /services/), except
+# the coordinator's, which belong to the partnership.
+PARTNERSHIP_REFERRAL_VIEWS = frozenset(
     {
-        "referrals:my-referrals",
-        "referrals:new",
-        "referrals:edit-referral",
-        "referrals:send",
-        "referrals:withdraw",
-        "referrals:refer-again",
+        "referrals:pingpong",
+        "referrals:pingpong-own",
+        "referrals:partnership-report",
+        "referrals:partnership-report-csv",
     }
 )
 
@@ -123,7 +122,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             current = "shielding"
         elif match.view_name in {"children:matching", "children:matching-review"}:
             current = "matching"
-        elif match.view_name in MY_REFERRALS_VIEWS:
+        elif match.view_name in PARTNERSHIP_REFERRAL_VIEWS:
+            current = "partnerships"
+        elif request.path_info.startswith("/referrals/"):
             current = "my-referrals"
     return {
         "navigation_items": [

@@ -1,9 +1,9 @@
 """The multi-agency services directory: what each agency's services offer, who they are
 for and how to refer to them (issue 5, "Swift and easy referral").
 
-Referrals themselves come later; the fields they need are already here: whether a service
-takes referrals inside Joined Up, how fast it promises to acknowledge and decide, its
-waiting time and its capacity.
+Referrals (the second part, below) use its fields: whether a service takes referrals
+inside Joined Up, how fast it promises to acknowledge and decide, its waiting time and
+its capacity.
 """
 
 from __future__ import annotations
