@@ -225,6 +225,16 @@ def _waiting_time_form(service: Service, data: Any = None) -> WaitingTimeForm:
     )
 
 
+QUEUE_LIST_KEYS = ("new", "deciding", "waiting", "working")
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
 @require_GET
 def service_referrals(request: AuthenticatedRequest, service_slug: str) -> HttpResponse:
     """The referrals sent to a service, and its waiting list: its own staff."""
@@ -236,6 +246,7 @@ def service_referrals(request: AuthenticatedRequest, service_slug: str) -> HttpR
         service=service,
         decision=decision,
         path=request.get_full_path(),
+        pages={key: _page_number(request.GET.get(f"{key}_page")) for key in QUEUE_LIST_KEYS},
     )
     may_update_waiting = policy.can_update_service_waiting(request.user, service)
     return render(

@@ -48,28 +48,73 @@ class QueueEntry:
     position: int | None = None
 
 
+# Each list on the service's page shows this many referrals at a time: a busy service has
+# thousands live, and every child shown is recorded as listed (benchmarks/results/referrals.md).
+QUEUE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueueList:
+    """One list on the service's page, a page of it at a time."""
+
+    key: str
+    entries: list[QueueEntry]
+    total: int
+    page: int
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * QUEUE_PAGE_SIZE + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.entries) - 1
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * QUEUE_PAGE_SIZE < self.total
+
+
 @dataclass(frozen=True)
 class ServiceQueue:
     service: Service
-    awaiting_acknowledgement: list[QueueEntry]
-    awaiting_decision: list[QueueEntry]
-    waiting_list: list[QueueEntry]
-    in_progress: list[QueueEntry]
+    lists: dict[str, QueueList]
     closed_recently: int
     closed_since: date
 
     @property
+    def awaiting_acknowledgement(self) -> list[QueueEntry]:
+        return self.lists["new"].entries
+
+    @property
+    def awaiting_decision(self) -> list[QueueEntry]:
+        return self.lists["deciding"].entries
+
+    @property
+    def waiting_list(self) -> list[QueueEntry]:
+        return self.lists["waiting"].entries
+
+    @property
+    def in_progress(self) -> list[QueueEntry]:
+        return self.lists["working"].entries
+
+    @property
     def live_count(self) -> int:
-        return (
-            len(self.awaiting_acknowledgement)
-            + len(self.awaiting_decision)
-            + len(self.waiting_list)
-            + len(self.in_progress)
-        )
+        return sum(queue_list.total for queue_list in self.lists.values())
 
 
-def _urgent_then(referral: Referral, moment: object) -> tuple[bool, object, int]:
-    return (not referral.is_urgent, moment, referral.pk)
+# The lists: their key (and page parameter, "<key>_page"), the status they hold, and their
+# order — urgent first ("urgent" sorts after "routine"), then oldest.
+_LISTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("new", S.SENT, ("-urgency", "sent_at", "pk")),
+    ("deciding", S.ACKNOWLEDGED, ("-urgency", "sent_at", "pk")),
+    ("waiting", S.ACCEPTED, ("-urgency", "accepted_at", "pk")),
+    ("working", S.STARTED, ("started_at", "pk")),
+)
 
 
 def closed_referrals_count(service: Service, *, since: date) -> int:
@@ -94,18 +139,38 @@ def service_queue(
     decision: Decision,
     today: date | None = None,
     path: str = "",
+    pages: dict[str, int] | None = None,
 ) -> ServiceQueue:
     """The service's referrals page. Ask ``policy.can_view_service_referrals`` first and
-    pass its decision: every child named is recorded as listed."""
+    pass its decision: every child named is recorded as listed. ``pages`` says which page
+    of each list to show (by key: new, deciding, waiting, working; 1 if not given)."""
     today = today or timezone.localdate()
     since = today - timedelta(days=CLOSED_COUNT_DAYS)
+    pages = pages or {}
     with transaction.atomic():
-        live = list(
-            Referral.objects.filter(service=service)
-            .filter(policy.receiving_referrals_filter(practitioner))
-            .select_related("child", "referrer", "referrer_agency")
+        live_referrals = Referral.objects.filter(service=service).filter(
+            policy.receiving_referrals_filter(practitioner)
         )
-        children = {referral.child_id: referral.child for referral in live}
+        totals = dict(live_referrals.order_by().values_list("status").annotate(count=Count("pk")))
+        shown: dict[str, tuple[list[Referral], int]] = {}
+        for key, status, order in _LISTS:
+            total = totals.get(status, 0)
+            last_page = max(1, -(-total // QUEUE_PAGE_SIZE))
+            page = min(max(1, pages.get(key, 1)), last_page)
+            start = (page - 1) * QUEUE_PAGE_SIZE
+            rows = (
+                list(
+                    live_referrals.filter(status=status)
+                    .select_related("child", "referrer", "referrer_agency")
+                    .order_by(*order)[start : start + QUEUE_PAGE_SIZE]
+                )
+                if total
+                else []
+            )
+            shown[key] = (rows, page)
+        children = {
+            referral.child_id: referral.child for rows, _ in shown.values() for referral in rows
+        }
         audit.record_access(
             practitioner=practitioner,
             children=children.values(),
@@ -116,55 +181,34 @@ def service_queue(
         )
         closed = closed_referrals_count(service, since=since)
 
-    def with_status(status: str) -> list[Referral]:
-        return [referral for referral in live if referral.status == status]
+    def entry(key: str, referral: Referral, place: int) -> QueueEntry:
+        if key == "new":
+            return QueueEntry(
+                referral,
+                due_on=referral.acknowledge_by,
+                is_overdue=timeliness.is_overdue(referral, today),
+            )
+        if key == "deciding":
+            return QueueEntry(
+                referral,
+                due_on=referral.decide_by,
+                is_overdue=timeliness.is_overdue_to_decide(referral, today),
+            )
+        if key == "waiting":
+            return QueueEntry(referral, position=place)
+        return QueueEntry(referral)
 
-    awaiting_acknowledgement = [
-        QueueEntry(
-            referral,
-            due_on=referral.acknowledge_by,
-            is_overdue=timeliness.is_overdue(referral, today),
+    lists: dict[str, QueueList] = {}
+    for key, status, _order in _LISTS:
+        rows, page = shown[key]
+        first = (page - 1) * QUEUE_PAGE_SIZE + 1
+        lists[key] = QueueList(
+            key=key,
+            entries=[entry(key, referral, first + index) for index, referral in enumerate(rows)],
+            total=totals.get(status, 0),
+            page=page,
         )
-        for referral in sorted(
-            with_status(S.SENT), key=lambda referral: _urgent_then(referral, referral.sent_at)
-        )
-    ]
-    awaiting_decision = [
-        QueueEntry(
-            referral,
-            due_on=referral.decide_by,
-            is_overdue=timeliness.is_overdue_to_decide(referral, today),
-        )
-        for referral in sorted(
-            with_status(S.ACKNOWLEDGED),
-            key=lambda referral: _urgent_then(referral, referral.sent_at),
-        )
-    ]
-    waiting_list = [
-        QueueEntry(referral, position=position)
-        for position, referral in enumerate(
-            sorted(
-                with_status(S.ACCEPTED),
-                key=lambda referral: _urgent_then(referral, referral.accepted_at),
-            ),
-            start=1,
-        )
-    ]
-    in_progress = [
-        QueueEntry(referral)
-        for referral in sorted(
-            with_status(S.STARTED), key=lambda referral: (referral.started_at, referral.pk)
-        )
-    ]
-    return ServiceQueue(
-        service=service,
-        awaiting_acknowledgement=awaiting_acknowledgement,
-        awaiting_decision=awaiting_decision,
-        waiting_list=waiting_list,
-        in_progress=in_progress,
-        closed_recently=closed,
-        closed_since=since,
-    )
+    return ServiceQueue(service=service, lists=lists, closed_recently=closed, closed_since=since)
 
 
 def with_new_referral_counts(

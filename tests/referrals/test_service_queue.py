@@ -220,3 +220,35 @@ def test_my_services_makes_the_same_number_of_queries_however_many_services(clie
         service.maintainers.add(staff)
         make_referral(service=service, status="sent")
     assert count_queries(client, reverse("referrals:my-services")) == few
+
+
+def test_a_long_waiting_list_is_shown_a_page_at_a_time_and_only_children_shown_are_recorded(
+    client, monkeypatch
+):
+    monkeypatch.setattr(service_queue, "QUEUE_PAGE_SIZE", 2)
+    service, staff = in_app_service()
+    now = timezone.now()
+    for days, name in ((5, "Ada"), (4, "Ben"), (3, "Cal"), (2, "Dee"), (1, "Eve")):
+        backdate(refer(service, "accepted", name), accepted_at=now - datetime.timedelta(days=days))
+
+    sign_in_verified(client, staff)
+    before = AccessRecord.objects.filter(practitioner=staff).count()
+    html = client.get(page_url(service) + "?waiting_page=2").content.decode()
+    assert "Waiting list (5)" in html
+    assert "Showing 3 to 4 of 5" in html
+    assert "Cal Testchild" in html and "Dee Testchild" in html
+    assert "Ada Testchild" not in html and "Eve Testchild" not in html
+    assert 'href="?waiting_page=1#waiting-list-heading"' in html
+    assert 'href="?waiting_page=3#waiting-list-heading"' in html
+    listed = AccessRecord.objects.filter(practitioner=staff).order_by("pk")[before:]
+    assert sorted(record.child.given_name for record in listed) == ["Cal", "Dee"]
+
+    queue = service_queue.service_queue(
+        practitioner=staff,
+        service=service,
+        decision=policy.can_view_service_referrals(staff, service),
+        pages={"waiting": 99},
+    )
+    assert [(entry.position, entry.referral.child.given_name) for entry in queue.waiting_list] == [
+        (5, "Eve")
+    ]
