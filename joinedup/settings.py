@@ -354,3 +354,7 @@ FHIR_IDENTIFIER_SYSTEM = os.environ.get(
 # The address of this Joined Up in links sent by email (notifications, digests), such as
 # https://joinedup.example.org. Empty: emails carry paths only.
 SITE_URL = os.environ.get("SITE_URL", "")
+
+# Emergency ("break-glass") access to a child's record lasts this many hours
+# (docs/security.md); the partnership's data protection leads are told at once.
+BREAK_GLASS_HOURS = int(os.environ.get("BREAK_GLASS_HOURS", "4"))

@@ -181,6 +181,9 @@ class MembershipRole(models.TextChoices):
     MEMBER = "member", "Member"
     COORDINATOR = "coordinator", "Coordinator or chair"
     MANAGER = "manager", "Manager"
+    # Told at once of every emergency ("break-glass") access to a child's record and
+    # reviews it (issue 6); see sharing.policy, "Break-glass".
+    DATA_PROTECTION_LEAD = "data_protection", "Data protection lead"
 
 
 class CurrentMembershipQuerySet(models.QuerySet["Membership"]):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AccessAction(models.TextChoices):
@@ -32,6 +33,8 @@ class AccessBasis(models.TextChoices):
     )
     # Referrals: the practitioner who made the referral, and the staff of the service it
     # was sent to while it is live (only what the referral shares).
+    # Issue 6: emergency access outside the practitioner's relationships.
+    BREAK_GLASS = "break_glass", "Emergency (break-glass) access"
     REFERRER = "referrer", "Made the referral"
     RECEIVING_SERVICE = "receiving_service", "Staff of the service a live referral was sent to"
 
@@ -175,3 +178,124 @@ class SearchRecord(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("Search records cannot be deleted")
+
+
+class BreakGlassReview(models.TextChoices):
+    JUSTIFIED = "justified", "Justified: the emergency called for it"
+    NOT_JUSTIFIED = "not_justified", "Not justified: taken up with the practitioner's manager"
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency ("break-glass") access to a child's record outside the practitioner's
+    relationships: a mandatory reason, time-limited (settings.BREAK_GLASS_HOURS), the
+    partnership's data protection leads told at once, and a review queue until one of
+    them reviews it. Every view under it is an access record with the reason."""
+
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_accesses"
+    )
+    child = models.ForeignKey(
+        "children.Child", on_delete=models.PROTECT, related_name="break_glass_accesses"
+    )
+    reason = models.TextField()
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="break_glass_reviews",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_outcome = models.CharField(max_length=16, choices=BreakGlassReview.choices, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["practitioner", "child", "expires_at"], name="break_glass_lookup_idx"
+            ),
+            models.Index(
+                fields=["started_at"],
+                condition=models.Q(reviewed_at__isnull=True),
+                name="break_glass_unreviewed_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="break_glass_has_reason"),
+            models.CheckConstraint(
+                condition=models.Q(reviewed_at__isnull=True) | ~models.Q(review_outcome=""),
+                name="break_glass_review_has_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Break-glass access by {self.practitioner} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+
+class DisclosureKind(models.TextChoices):
+    REFERRAL = "referral", "A referral sent to a service"
+    REFERRAL_PACK = "referral_pack", "A referral pack for a service outside Joined Up"
+    FHIR_EXPORT = "fhir_export", "A referral exported for another system (FHIR)"
+    PAPER_COPY = "paper_copy", "A printed or PDF copy"
+    STEP_UP = "step_up", "A step-up to children's social care"
+    TEAM_SHARE = "team_share", "Shared with a new member of the team around the child"
+    EXPORT = "export", "An export of records"
+
+
+class DisclosureBasis(models.TextChoices):
+    CONSENT = "consent", "Consent"
+    LAWFUL_REASON = "lawful_reason", "A lawful reason to share without consent"
+    RELATIONSHIP = "relationship", "Within the practitioner's relationship with the child"
+
+
+class Disclosure(models.Model):
+    """Information about a child going to someone new or leaving Joined Up: what, with
+    whom, why and on what basis (issue 6, the disclosure log). Append-only. Written by
+    sharing.disclosures.record_disclosure in the transaction that discloses."""
+
+    child = models.ForeignKey(
+        "children.Child",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="disclosures",
+    )
+    disclosed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disclosures_made"
+    )
+    kind = models.CharField(max_length=32, choices=DisclosureKind.choices)
+    what = models.CharField(max_length=500, help_text="What was disclosed.")
+    recipient = models.CharField(
+        max_length=300, help_text="With whom: a person, service or agency."
+    )
+    why = models.TextField()
+    basis = models.CharField(max_length=16, choices=DisclosureBasis.choices)
+    basis_detail = models.TextField(
+        blank=True, help_text="Whose consent, or which lawful reason and why."
+    )
+    path = models.CharField(max_length=500, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["child", "occurred_at"], name="disclosure_child_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Disclosures cannot be changed once recorded")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("Disclosures cannot be deleted")

@@ -41,7 +41,7 @@ from joinedup.children.models import (
 )
 from joinedup.partnerships.models import Membership, MembershipRole, Partnership, Sector
 from joinedup.referrals.models import LIVE_STATUSES, Referral, ReferralStatus, Service
-from joinedup.sharing.models import AccessBasis, StatedReason
+from joinedup.sharing.models import AccessBasis, BreakGlassAccess, StatedReason
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -132,6 +132,20 @@ def can_view_child(user: User, child: Child) -> Decision:
     if stated is not None:
         return Decision(
             True, basis=AccessBasis.STATED_REASON, reason=f"Stated reason: {stated.reason}"
+        )
+    # Issue 6: emergency access, time-limited, reviewed by a data protection lead.
+    emergency = (
+        BreakGlassAccess.objects.filter(
+            practitioner=user, child=child, expires_at__gt=timezone.now()
+        )
+        .order_by("-started_at")
+        .first()
+    )
+    if emergency is not None:
+        return Decision(
+            True,
+            basis=AccessBasis.BREAK_GLASS,
+            reason=f"Emergency access until {timezone.localtime(emergency.expires_at):%d %b %Y %H:%M}: {emergency.reason}",
         )
     return DENIED
 
