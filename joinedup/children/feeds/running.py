@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import OperationalError, close_old_connections, connections, transaction
 
 from joinedup.children.feeds.importing import run_feed
 
@@ -39,10 +40,24 @@ def _thread(feed_id: int) -> threading.Thread:
     return threading.Thread(target=_run, args=(feed_id,), name=f"feed-{feed_id}", daemon=True)
 
 
+# SQLite shared between threads in one process (the browser tests' live server) reports a
+# table another connection is still reading as locked at once, instead of waiting: the
+# thread tries again a few times. run_feed starts only a feed still waiting, so a retry
+# never runs an import twice.
+LOCKED_RETRIES = 5
+
+
 def _run(feed_id: int) -> None:
     close_old_connections()
     try:
-        run_feed(feed_id=feed_id)
+        for attempt in range(LOCKED_RETRIES):
+            try:
+                run_feed(feed_id=feed_id)
+                break
+            except OperationalError as problem:
+                if "locked" not in str(problem) or attempt == LOCKED_RETRIES - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     except Exception:
         logger.exception("Feed %s failed", feed_id)
     finally:
