@@ -120,6 +120,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             current = "feeds"
         elif match.view_name == "children:shielding-reviews":
             current = "shielding"
+        elif match.view_name in {"children:break-glass-reviews", "children:break-glass-review"}:
+            current = "break-glass"
         elif match.view_name in {"children:matching", "children:matching-review"}:
             current = "matching"
         elif match.view_name in PARTNERSHIP_REFERRAL_VIEWS:

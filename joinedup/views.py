@@ -17,7 +17,7 @@ from joinedup.children import selectors as child_selectors
 from joinedup.http import AuthenticatedRequest
 from joinedup.partnerships import selectors as partnership_selectors
 from joinedup.referrals.timeliness import referral_flags
-from joinedup.sharing import policy
+from joinedup.sharing import break_glass, policy
 
 
 @require_GET
@@ -39,6 +39,10 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         # Referrals made that are overdue; new, overdue and urgent ones to their services.
         "referral_flags": referral_flags(practitioner),
     }
+    # Data protection leads find emergency accesses to review here (and in the alert each
+    # one sends), rather than in the navigation, which asks nothing of the database.
+    if policy.can_review_break_glass(practitioner):
+        context["break_glass_to_review"] = break_glass.review_queue(practitioner).count()
     if policy.can_manage_accounts(practitioner):
         context["account_summary"] = account_selectors.account_summary()
     return render(request, "home.html", context)

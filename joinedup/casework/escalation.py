@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from joinedup.casework import closure, services
+from joinedup.casework import closure, disclosure, services
 from joinedup.casework.models import (
     ClosureReason,
     ConsentGiver,
@@ -214,6 +214,17 @@ def step_up(
         ),
         action=AccessAction.CHANGED,
         what=f"Disclosed to {to_agency.name} on step-up to children's social care"[:200],
+        path=path,
+    )
+    disclosure.record_step_up(
+        practitioner=practitioner,
+        episode=locked,
+        children=children,
+        to_agency=to_agency,
+        reason=reason,
+        shared_labels=section_labels(sections),
+        with_consent=with_consent,
+        without_consent_reason=without_consent_reason,
         path=path,
     )
     addresses = _team_addresses(locked)

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from joinedup.casework import disclosure
 from joinedup.casework.assessment import AssessmentPage, elements_for
 from joinedup.casework.models import (
     Action,
@@ -133,6 +134,13 @@ def assessment_paper(
             what=what,
             path=path,
         )
+        disclosure.record_paper_copy(
+            practitioner=practitioner,
+            children=[assessment.child],
+            what=f"{what} (version {assessment.version})",
+            decision=decision,
+            path=path,
+        )
     return AssessmentPaper(
         page=AssessmentPage(assessment, elements, decision.reason),
         contact=_contact(assessment.episode),
@@ -190,6 +198,13 @@ def plan_paper(*, practitioner: Practitioner, episode_id: int, path: str, what: 
             children=children,
             decision=decision,
             what=what,
+            path=path,
+        )
+        disclosure.record_paper_copy(
+            practitioner=practitioner,
+            children=children,
+            what=f"{what} (episode {episode.pk}: needs, outcomes, actions and the team)",
+            decision=decision,
             path=path,
         )
     actions = [

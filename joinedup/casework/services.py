@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from joinedup.casework.disclosure import record_team_share
 from joinedup.casework.models import (
     Consent,
     ConsentGiver,
@@ -169,7 +170,7 @@ def add_team_member(
         if TeamMember.objects.current().filter(episode=episode, practitioner=practitioner):
             raise ValidationError(f"{practitioner} is already on the team")
         agency = agency or practitioner.home_agency
-    return TeamMember.objects.create(
+    member = TeamMember.objects.create(
         episode=episode,
         practitioner=practitioner,
         participant_name=participant_name.strip(),
@@ -179,6 +180,11 @@ def add_team_member(
         joined_on=joined_on or timezone.localdate(),
         added_by=added_by,
     )
+    if practitioner is not None:  # the disclosure log (issue 6): the episode is shared
+        record_team_share(
+            added_by=added_by, episode=episode, member=practitioner, agency=agency, role=role
+        )
+    return member
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from joinedup.children import linkage_views, views
+from joinedup.children import break_glass_views, disclosure_views, linkage_views, views
 
 app_name = "children"
 
@@ -10,6 +10,28 @@ urlpatterns = [
     path("feeds/", include("joinedup.children.feeds.urls")),
     path("<int:child_id>/", views.child_detail, name="detail"),
     path("<int:child_id>/reason/", views.state_reason, name="state-reason"),
+    # The disclosure log (issue 6): what was shared about the child, with whom and why.
+    path(
+        "<int:child_id>/disclosures/",
+        disclosure_views.child_disclosures,
+        name="disclosures",
+    ),
+    # Break-glass (emergency) access and its review by data protection leads (issue 6).
+    path(
+        "<int:child_id>/emergency-access/",
+        break_glass_views.start_break_glass,
+        name="break-glass",
+    ),
+    path(
+        "emergency-access/reviews/",
+        break_glass_views.break_glass_reviews,
+        name="break-glass-reviews",
+    ),
+    path(
+        "emergency-access/reviews/<int:break_glass_id>/",
+        break_glass_views.break_glass_review,
+        name="break-glass-review",
+    ),
     path(
         "<int:child_id>/involvements/<int:involvement_id>/end/",
         views.end_involvement,

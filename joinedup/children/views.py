@@ -23,7 +23,8 @@ from joinedup.children.search import SearchForm, search_children
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import policy
 from joinedup.sharing import services as sharing_services
-from joinedup.sharing.models import AccessRecord
+from joinedup.sharing.break_glass import active_break_glass
+from joinedup.sharing.models import AccessBasis, AccessRecord
 
 
 @require_GET
@@ -67,6 +68,10 @@ def child_detail(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
             "may_open_episode": policy.can_open_episode(request.user, record.child),
             # Casework: stepping down from children's social care into early help.
             "may_step_down": policy.can_step_down(request.user, record.child),
+            # Break-glass: the banner while viewing under emergency access (issue 6).
+            "break_glass": active_break_glass(request.user, record.child)
+            if record.basis == AccessBasis.BREAK_GLASS
+            else None,
         },
     )
 
@@ -95,7 +100,15 @@ def _no_relationship(request: HttpRequest, child_id: int, form: StatedReasonForm
     return render(
         request,
         "children/no_relationship.html",
-        {"child_id": child_id, "form": form, "reason_hours": hours},
+        {
+            "child_id": child_id,
+            "form": form,
+            "reason_hours": hours,
+            # Break-glass: emergency access for someone who cannot wait (issue 6).
+            "may_break_glass": policy.can_break_glass(
+                request.user, get_object_or_404(Child, pk=child_id)
+            ),
+        },
         status=403,
     )
 

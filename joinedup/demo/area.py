@@ -516,7 +516,9 @@ PARTNERSHIPS: tuple[PartnershipSpec, ...] = (
         date(2021, 1, 11),
         (M("coordinator", COORDINATOR), M("practitioner"), M("sarah.whitworth"),
          M("grace.adeyemi"), M("siobhan.kelly"), M("nadia.hussain"), M("chidi.eze"),
-         M("dean.hargreaves"), M("kate.oconnor", ended_on=date(2023, 7, 21))),
+         M("dean.hargreaves"), M("kate.oconnor", ended_on=date(2023, 7, 21)),
+         # Told at once of emergency (break-glass) access, and reviews it (issue 6).
+         M("ruth.kershaw", MembershipRole.DATA_PROTECTION_LEAD)),
     ),
     PartnershipSpec(
         "Ashworth Youth Inclusion and Support Panel",

@@ -42,7 +42,7 @@ from joinedup.demo.population import (
 from joinedup.partnerships.models import Agency, Membership, Partnership
 from joinedup.reference_data import ensure_reference_data
 from joinedup.referrals.models import PingPongOwnership, Referral
-from joinedup.sharing.models import AccessRecord
+from joinedup.sharing.models import AccessRecord, Disclosure
 
 DEFAULT_SEED = 2026
 DEFAULT_CHILDREN = 3000
@@ -122,7 +122,7 @@ def flush_demo_data() -> None:
     Assessment.objects.all().delete()
     Episode.objects.all().delete()
     # The large tables go with plain DELETEs: the ORM would first read every row's id.
-    for model in (AccessRecord, Involvement, Child):
+    for model in (AccessRecord, Disclosure, Involvement, Child):
         _delete_all(model)
     Partnership.objects.all().delete()
     Practitioner.objects.filter(demo_accounts_q()).delete()

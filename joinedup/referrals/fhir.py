@@ -50,6 +50,7 @@ from joinedup.children.identifiers import (
 )
 from joinedup.children.models import Child, Involvement, Sex
 from joinedup.referrals import notify
+from joinedup.referrals.disclosure import recipient_of, record_referral_disclosure
 from joinedup.referrals.lifecycle import TRANSITIONS
 from joinedup.referrals.models import (
     ConsentGivenBy,
@@ -66,7 +67,7 @@ from joinedup.referrals.models import (
 )
 from joinedup.referrals.working_days import add_working_days
 from joinedup.sharing import audit, policy
-from joinedup.sharing.models import AccessAction
+from joinedup.sharing.models import AccessAction, DisclosureKind
 
 if TYPE_CHECKING:
     from joinedup.accounts.models import Practitioner
@@ -504,6 +505,15 @@ def disclose_referral(
             children=[referral.child],
             decision=decision,
             what=f"FHIR export of referral {referral.reference}",
+            path=path,
+        )
+        # The disclosure log (issue 6): the file leaves Joined Up for another system.
+        record_referral_disclosure(
+            referral,
+            by=practitioner,
+            kind=DisclosureKind.FHIR_EXPORT,
+            what=f"FHIR export of referral {referral.reference}",
+            recipient=f"Another system, as a FHIR file, for {recipient_of(referral)}",
             path=path,
         )
     return bundle

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from joinedup.children.models import Involvement
 from joinedup.referrals import notify
+from joinedup.referrals.disclosure import recipient_of, record_referral_disclosure
 from joinedup.referrals.models import (
     EPISODE_SECTIONS,
     DeclineReason,
@@ -47,7 +48,7 @@ from joinedup.referrals.models import (
 )
 from joinedup.referrals.working_days import add_working_days
 from joinedup.sharing import audit
-from joinedup.sharing.models import AccessAction, AccessBasis
+from joinedup.sharing.models import AccessAction, AccessBasis, DisclosureKind
 from joinedup.sharing.policy import Decision
 
 if TYPE_CHECKING:
@@ -306,6 +307,14 @@ def send_referral(referral: Referral, *, by: Practitioner, decision: Decision) -
             ),
             action=AccessAction.CHANGED,
             what=f"Referral {referral.reference} sent to {service.name}"[:200],
+        )
+        # The disclosure log (issue 6): one Disclosure beside the access record.
+        record_referral_disclosure(
+            referral,
+            by=by,
+            kind=DisclosureKind.REFERRAL,
+            what=f"Referral {referral.reference}",
+            recipient=recipient_of(referral),
         )
         notify.referral_changed(referral, event)
     return referral

@@ -21,9 +21,11 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from joinedup.referrals.disclosure import recipient_of, record_referral_disclosure
 from joinedup.referrals.models import Referral, ReferralRoute
 from joinedup.referrals.shared import SharedInformation, shared_information
 from joinedup.sharing import audit, policy
+from joinedup.sharing.models import DisclosureKind
 
 if TYPE_CHECKING:
     from joinedup.accounts.models import Practitioner
@@ -174,6 +176,15 @@ def referral_pack(
             children=[referral.child],
             decision=decision,
             what=f"Referral pack of {referral.reference}: {copy}"[:200],
+            path=path,
+        )
+        # The disclosure log (issue 6): the pack goes to a service outside Joined Up.
+        record_referral_disclosure(
+            referral,
+            by=practitioner,
+            kind=DisclosureKind.REFERRAL_PACK,
+            what=f"Referral pack of {referral.reference} ({copy})",
+            recipient=recipient_of(referral),
             path=path,
         )
     return ReferralPack(

@@ -5,6 +5,7 @@ what basis. Written in the transaction that discloses, beside its access record.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -42,4 +43,36 @@ def record_disclosure(
         basis=basis,
         basis_detail=basis_detail,
         path=path[:500],
+    )
+
+
+def record_disclosures(
+    *,
+    children: Iterable[Child],
+    disclosed_by: Practitioner,
+    kind: str,
+    what: str,
+    recipient: str,
+    why: str,
+    basis: str,
+    basis_detail: str = "",
+    path: str = "",
+) -> None:
+    """Log one disclosure per child (an episode's brothers and sisters), in one insert
+    however many children. Call it inside the transaction that discloses."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_disclosures must run inside the transaction that discloses")
+    Disclosure.objects.bulk_create(
+        Disclosure(
+            child=child,
+            disclosed_by=disclosed_by,
+            kind=kind,
+            what=what[:500],
+            recipient=recipient[:300],
+            why=why,
+            basis=basis,
+            basis_detail=basis_detail,
+            path=path[:500],
+        )
+        for child in children
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -156,6 +156,64 @@ def can_state_reason(user: User, child: Child) -> Decision:
     (Administrators too: they see no child data *without* a recorded reason.)
     An archived record cannot be opened this way (retention: data managers only)."""
     return Decision(_is_practitioner(user) and child.archived_on is None)
+
+
+# Break-glass (emergency) access ----------------------------------------------------------
+#
+# In an emergency a practitioner opens a child's record outside their relationships for a
+# few hours (settings.BREAK_GLASS_HOURS) with a mandatory reason; the data protection leads
+# of their partnerships are told at once and review it (sharing.break_glass).
+
+
+def can_break_glass(user: User, child: Child) -> Decision:
+    """Any practitioner (not a system administrator through that role) for a live record:
+    not archived, not merged into another."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return DENIED
+    return Decision(child.archived_on is None and child.merged_into_id is None)
+
+
+def _data_protection_partnerships(user: Practitioner) -> Any:
+    return (
+        Membership.objects.current()
+        .filter(practitioner=user, role=MembershipRole.DATA_PROTECTION_LEAD)
+        .values("partnership")
+    )
+
+
+def can_review_break_glass(user: User) -> Decision:
+    """The review queue: a current data protection lead of some partnership."""
+    if not _is_practitioner(user):
+        return DENIED
+    return Decision(_data_protection_partnerships(user).exists())
+
+
+def reviewable_break_glass_filter(user: User) -> Q:
+    """A filter on BreakGlassAccess: accesses by current members of a partnership of which
+    this user is a current data protection lead (never their own)."""
+    if not _is_practitioner(user):
+        return Q(pk__in=[])
+    in_led_partnership = Membership.objects.current().filter(
+        practitioner=OuterRef("practitioner"),
+        partnership__in=_data_protection_partnerships(user),
+    )
+    return Q(Exists(in_led_partnership)) & ~Q(practitioner=user)
+
+
+def can_review_break_glass_access(user: User, access: BreakGlassAccess) -> Decision:
+    """Reviewing one emergency access (and seeing whose record it opened): a data protection
+    lead of a partnership the practitioner belongs to, never the practitioner themselves."""
+    if not _is_practitioner(user) or access.practitioner_id == user.pk:
+        return DENIED
+    if not BreakGlassAccess.objects.filter(
+        reviewable_break_glass_filter(user), pk=access.pk
+    ).exists():
+        return DENIED
+    return Decision(
+        True,
+        basis=AccessBasis.PARTNERSHIP_OVERSIGHT,
+        reason="Data protection lead reviewing an emergency (break-glass) access",
+    )
 
 
 def can_end_involvement(user: User, involvement: Involvement) -> Decision:
@@ -1467,3 +1525,13 @@ def can_view_service_referral_reports(user: User, service: Service) -> Decision:
 
 def can_view_partnership_referral_reports(user: User, partnership: Partnership) -> Decision:
     return Decision(is_coordinator_of(user, partnership))
+
+
+# The disclosure log (issue 6) ------------------------------------------------------------
+
+# Whoever may see the child's record sees its disclosure log: what went to whom, why and
+# on what basis. Shown as a list of its own, recorded as a read of the child's record.
+
+
+def can_view_disclosures(user: User, child: Child) -> Decision:
+    return can_view_child(user, child)

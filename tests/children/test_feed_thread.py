@@ -9,6 +9,13 @@ from django.db import OperationalError
 from joinedup.children.feeds import running
 
 
+@pytest.fixture(autouse=True)
+def _no_connections(monkeypatch):
+    """The thread's own connection handling is not what these tests are about."""
+    monkeypatch.setattr(running, "close_old_connections", lambda: None)
+    monkeypatch.setattr(running.connections, "close_all", lambda: None)
+
+
 def test_a_locked_table_is_tried_again_then_the_feed_runs(monkeypatch):
     calls: list[int] = []
 

@@ -97,6 +97,25 @@ def world(db) -> World:
     MembershipFactory(
         partnership=partnership, practitioner=coordinator, role=MembershipRole.COORDINATOR
     )
+    # Break-glass (issue 6): 'coordinator' is also the partnership's data protection lead
+    # (a second, fixed-term membership: one open membership per partnership is allowed), and
+    # reviews an emergency access by 'member' that has already expired (so it gives no
+    # access to anyone now) and waits for review.
+    from joinedup.sharing.models import BreakGlassAccess
+
+    MembershipFactory(
+        partnership=partnership,
+        practitioner=coordinator,
+        role=MembershipRole.DATA_PROTECTION_LEAD,
+        ended_on=today + datetime.timedelta(days=365),
+    )
+    expired_break_glass = BreakGlassAccess.objects.create(
+        practitioner=member,
+        child=child,
+        reason="Child missing from school, carers not answering",
+        started_at=timezone.now() - datetime.timedelta(days=1, hours=4),
+        expires_at=timezone.now() - datetime.timedelta(days=1),
+    )
     # Services directory (docs/services-directory.md): a published entry of the school,
     # kept up to date by 'member' (its maintainer); the school's data manager and the
     # coordinator of a partnership it belongs to may change it too. The data manager has
@@ -316,6 +335,7 @@ def world(db) -> World:
             "outside_referral_id": outside_referral.pk,
             "draft_referral_id": draft_referral.pk,
             "notification_id": involved_notification.pk,
+            "break_glass_id": expired_break_glass.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

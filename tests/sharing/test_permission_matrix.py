@@ -168,6 +168,8 @@ RULES: dict[str, Rule] = {
     # Search shows children's names: practitioners only, never administrators (policy).
     "children:search": allow(PRACTITIONERS),
     "children:detail": allow("involved"),
+    # The disclosure log: whoever may view the child (policy.can_view_disclosures).
+    "children:disclosures": allow("involved"),
     # Anyone signed in may open a record by stating why; the reason is recorded.
     "children:state-reason": allow(
         SIGNED_IN, method="POST", data={"reason": "A concern about this child was raised today"}
@@ -175,6 +177,12 @@ RULES: dict[str, Rule] = {
     "children:end-involvement": allow(
         "involved", method="POST", data={"reason": "Support completed"}
     ),
+    # Break-glass (emergency access, tests/sharing/test_break_glass.py): any practitioner
+    # sees the form (never an administrator); the review queue and a review are for data
+    # protection leads: 'coordinator', reviewing the world's expired access by 'member'.
+    "children:break-glass": allow(PRACTITIONERS),
+    "children:break-glass-reviews": allow("coordinator"),
+    "children:break-glass-review": allow("coordinator"),
     # Consent for a sensitive involvement: the practitioner involved only (the world's
     # involvement is not sensitive, so nobody may; tests/children/test_index_page.py
     # covers the allowed case).

@@ -1,0 +1,28 @@
+"""The child's disclosure log (issue 6). A thin view over children.disclosure_selectors;
+access through policy.can_view_disclosures."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from joinedup.children import disclosure_selectors
+from joinedup.http import AuthenticatedRequest
+
+
+@require_GET
+def child_disclosures(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
+    log = disclosure_selectors.disclosure_log(
+        practitioner=request.user,
+        child_id=child_id,
+        page_number=request.GET.get("page"),
+        path=request.get_full_path(),
+        page_size=settings.PAGE_SIZE,
+    )
+    return render(
+        request,
+        "children/disclosures.html",
+        {"child": log.child, "disclosures": log.disclosures},
+    )
