@@ -1,6 +1,7 @@
 from django.urls import path
 
 from joinedup.accounts import notification_views, views
+from joinedup.sharing import audit_views
 
 app_name = "accounts"
 
@@ -29,6 +30,14 @@ urlpatterns = [
         notification_views.notification_settings,
         name="notification-settings",
     ),
+    # Audit viewers and anomaly flags (issue 6).
+    path("access-history/", audit_views.my_access_history, name="my-access-history"),
+    path(
+        "practitioners/<int:practitioner_id>/audit/",
+        audit_views.practitioner_audit,
+        name="practitioner-audit",
+    ),
+    path("access-anomalies/", audit_views.access_anomalies, name="access-anomalies"),
     path("manage/", views.manage_list, name="manage-list"),
     path("manage/new/", views.manage_create, name="manage-create"),
     path("manage/<int:practitioner_id>/", views.manage_detail, name="manage-detail"),

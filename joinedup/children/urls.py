@@ -1,6 +1,13 @@
 from django.urls import include, path
 
-from joinedup.children import break_glass_views, disclosure_views, linkage_views, views
+from joinedup.children import (
+    break_glass_views,
+    disclosure_views,
+    family_view_views,
+    linkage_views,
+    views,
+)
+from joinedup.sharing import audit_views
 
 app_name = "children"
 
@@ -16,6 +23,10 @@ urlpatterns = [
         disclosure_views.child_disclosures,
         name="disclosures",
     ),
+    # A family's view (issue 6): the subject access report, for a data manager.
+    path("<int:child_id>/family-view/", family_view_views.family_view, name="family-view"),
+    # The audit of the record (issue 6): who viewed or changed what, when and why.
+    path("<int:child_id>/audit/", audit_views.child_audit, name="audit"),
     # Break-glass (emergency) access and its review by data protection leads (issue 6).
     path(
         "<int:child_id>/emergency-access/",

@@ -68,6 +68,10 @@ def child_detail(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
             "may_open_episode": policy.can_open_episode(request.user, record.child),
             # Casework: stepping down from children's social care into early help.
             "may_step_down": policy.can_step_down(request.user, record.child),
+            # A family's view (subject access): data managers of the child's agencies.
+            "may_produce_family_view": policy.can_produce_family_view(request.user, record.child),
+            # The audit of the record (issue 6): data managers and data protection leads.
+            "may_view_audit": policy.can_view_child_audit(request.user, record.child),
             # Break-glass: the banner while viewing under emergency access (issue 6).
             "break_glass": active_break_glass(request.user, record.child)
             if record.basis == AccessBasis.BREAK_GLASS

@@ -505,6 +505,31 @@ def can_shield_child(user: User, child: Child) -> Decision:
     return _data_manager_decision(user, child, "managing the shielding of the record")
 
 
+# A family's view (subject access, issue 6): a report for the child or family of what Joined
+# Up holds. Produced by a data manager of one of the child's agencies (subject access
+# requests are information governance work). It never shows an involvement with, a record
+# from, or a look at the record by a sensitive service unless consent is recorded on an
+# involvement with that agency — other people in the family may read the report.
+
+
+def can_produce_family_view(user: User, child: Child) -> Decision:
+    return _data_manager_decision(user, child, "producing the family's view (subject access)")
+
+
+def family_view_involvements_filter() -> Q:
+    """A filter on Involvement for what the family's view shows."""
+    return _not_sensitive_involvement_q() | Q(consent_recorded_on__isnull=False)
+
+
+def family_view_agency_filter(child: Child, prefix: str = "agency__") -> Q:
+    """A filter on anything with an agency (through ``prefix``) that the family's view may
+    name: any agency but a sensitive service without a consented involvement."""
+    consented = Involvement.objects.filter(
+        child=child, agency=OuterRef(f"{prefix}pk"), consent_recorded_on__isnull=False
+    )
+    return Q(**{f"{prefix}sensitive_service": ""}) | Q(Exists(consented))
+
+
 def active_shielding(child: Child) -> Shielding | None:
     return Shielding.objects.active().filter(child=child).first()
 
@@ -1535,3 +1560,69 @@ def can_view_partnership_referral_reports(user: User, partnership: Partnership) 
 
 def can_view_disclosures(user: User, child: Child) -> Decision:
     return can_view_child(user, child)
+
+
+# Audit viewers and anomaly flags (issue 6) ----------------------------------------------
+#
+# A child's audit (every access record: who, when, what, why) is read by the data managers
+# for the child, and by a current data protection lead of a partnership one of whose
+# current members has (or had) an involvement with the child: the lead oversees how their
+# members use the record. Every practitioner reads their own access history. A data
+# protection lead reads the audit and the anomaly flags of the current members of their
+# partnerships — never their own (that is their own history, with nobody overseeing it).
+
+
+def can_view_child_audit(user: User, child: Child) -> Decision:
+    if not _is_practitioner(user):
+        return DENIED
+    if is_data_manager_for_child(user, child):
+        return _data_manager_decision(user, child, "reading the audit of the record")
+    members = (
+        Membership.objects.current()
+        .filter(partnership__in=_data_protection_partnerships(user))
+        .values("practitioner")
+    )
+    if Involvement.objects.filter(child=child, practitioner__in=members).exists():
+        return Decision(
+            True,
+            basis=AccessBasis.PARTNERSHIP_OVERSIGHT,
+            reason="Data protection lead auditing access by members of their partnership",
+        )
+    return DENIED
+
+
+def can_view_own_access_history(user: User) -> Decision:
+    return Decision(_is_practitioner(user))
+
+
+def audited_practitioners_filter(user: User) -> Q:
+    """A filter on Practitioner: the current members of partnerships of which this user is
+    a current data protection lead, not themselves."""
+    if not _is_practitioner(user):
+        return Q(pk__in=[])
+    members = Membership.objects.current().filter(
+        partnership__in=_data_protection_partnerships(user)
+    )
+    return Q(pk__in=members.values("practitioner")) & ~Q(pk=user.pk)
+
+
+def can_view_practitioner_audit(user: User, practitioner: Practitioner) -> Decision:
+    if not _is_practitioner(user) or practitioner.pk == user.pk:
+        return DENIED
+    in_led_partnership = (
+        Membership.objects.current()
+        .filter(practitioner=practitioner, partnership__in=_data_protection_partnerships(user))
+        .exists()
+    )
+    if not in_led_partnership:
+        return DENIED
+    return Decision(
+        True,
+        basis=AccessBasis.PARTNERSHIP_OVERSIGHT,
+        reason="Data protection lead auditing a member of their partnership",
+    )
+
+
+def can_review_access_anomalies(user: User) -> Decision:
+    """The anomaly flags of a partnership's members: a current data protection lead."""
+    return can_review_break_glass(user)

@@ -64,6 +64,16 @@ def test_emergency_access_alerts_the_data_protection_lead_who_reviews_it(
     second_page.wait_for_load_state("load")
     lead_checker.check("break-glass-reviewed")
 
+    # The lead can also look at what Grace has opened, and at the partnership's anomalies.
+    grace = demo.user("grace.adeyemi")
+    second_page.goto(reverse("accounts:practitioner-audit", args=[grace.pk]))
+    expect(second_page.locator("main")).to_contain_text(child.full_name)
+    lead_checker.check("break-glass-practitioner-audit")
+    second_page.goto(reverse("accounts:access-anomalies"))
+    lead_checker.check("break-glass-access-anomalies")
+    page.goto(reverse("accounts:my-access-history"))
+    checker.check("break-glass-my-access-history")
+
     access = BreakGlassAccess.objects.get(child=child)
     assert access.reviewed_by is not None and access.reviewed_by.username == "ruth.kershaw"
     assert access.review_outcome == "justified"

@@ -76,6 +76,11 @@ RULES: dict[str, Rule] = {
     "accounts:notification-read": allow("involved", method="POST"),
     "accounts:notifications-read-all": allow(SIGNED_IN, method="POST"),
     "accounts:notification-settings": allow(SIGNED_IN),
+    # Audit viewers (issue 6): everyone signed in reads their own access history; a data
+    # protection lead ('coordinator') reads a member's audit ('member') and the anomaly flags.
+    "accounts:my-access-history": allow(SIGNED_IN),
+    "accounts:practitioner-audit": allow("coordinator"),
+    "accounts:access-anomalies": allow("coordinator"),
     "accounts:manage-list": allow("administrator"),
     "accounts:manage-create": allow("administrator"),
     "accounts:manage-detail": allow("administrator"),
@@ -170,6 +175,13 @@ RULES: dict[str, Rule] = {
     "children:detail": allow("involved"),
     # The disclosure log: whoever may view the child (policy.can_view_disclosures).
     "children:disclosures": allow("involved"),
+    # A family's view (subject access): a data manager of one of the child's agencies
+    # (policy.can_produce_family_view; the world's data manager is the school's).
+    "children:family-view": allow("data_manager"),
+    # The audit of the record (tests/sharing/test_audit_viewer.py): the school's data
+    # manager, and 'coordinator' as data protection lead of the partnership whose member
+    # 'involved' is involved with the child (policy.can_view_child_audit).
+    "children:audit": allow("data_manager", "coordinator"),
     # Anyone signed in may open a record by stating why; the reason is recorded.
     "children:state-reason": allow(
         SIGNED_IN, method="POST", data={"reason": "A concern about this child was raised today"}
