@@ -35,8 +35,10 @@ def plain_name(kind: str) -> factory.LazyFunction:
 
 
 def valid_nhs_number(n: int) -> str:
-    """The n-th valid NHS number in the 999 test range (never a real person)."""
-    base = 999_000_000 + n
+    """The n-th valid NHS number in the 999 test range (never a real person). Each n has a
+    block of ten candidates of its own, so no two n give the same number (about one number
+    in eleven has no valid check digit)."""
+    base = 999_000_000 + n * 10
     while True:
         first_nine = f"{base:09d}"
         check = identifiers.nhs_check_digit(first_nine)

@@ -13,13 +13,52 @@ from django.db import transaction
 from joinedup.sharing.models import Disclosure
 
 if TYPE_CHECKING:
+    from typing import NotRequired
+
+    from typing_extensions import TypedDict, Unpack
+
     from joinedup.accounts.models import Practitioner
     from joinedup.children.models import Child
 
 
-def record_disclosure(
-    *,
+if TYPE_CHECKING:
+
+    class DisclosureDetails(TypedDict):
+        disclosed_by: Practitioner
+        kind: str
+        what: str
+        recipient: str
+        why: str
+        basis: str
+        basis_detail: NotRequired[str]
+        path: NotRequired[str]
+
+
+def record_disclosure(*, child: Child, **details: Unpack[DisclosureDetails]) -> Disclosure:
+    """Log one disclosure (details: disclosed_by, kind, what, recipient, why, basis, and
+    optionally basis_detail and path). Call it inside the transaction that discloses, so a
+    disclosure that is not logged cannot happen."""
+    _require_transaction()
+    disclosure = _disclosure(child, **details)
+    disclosure.save()
+    return disclosure
+
+
+def record_disclosures(*, children: Iterable[Child], **details: Unpack[DisclosureDetails]) -> None:
+    """Log one disclosure per child (an episode's brothers and sisters), in one insert
+    however many children. Call it inside the transaction that discloses."""
+    _require_transaction()
+    Disclosure.objects.bulk_create(_disclosure(child, **details) for child in children)
+
+
+def _require_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Disclosures must be logged inside the transaction that discloses")
+
+
+def _disclosure(
     child: Child,
+    *,
     disclosed_by: Practitioner,
     kind: str,
     what: str,
@@ -29,11 +68,7 @@ def record_disclosure(
     basis_detail: str = "",
     path: str = "",
 ) -> Disclosure:
-    """Log one disclosure. Call it inside the transaction that discloses, so a disclosure
-    that is not logged cannot happen."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_disclosure must run inside the transaction that discloses")
-    return Disclosure.objects.create(
+    return Disclosure(
         child=child,
         disclosed_by=disclosed_by,
         kind=kind,
@@ -43,36 +78,4 @@ def record_disclosure(
         basis=basis,
         basis_detail=basis_detail,
         path=path[:500],
-    )
-
-
-def record_disclosures(
-    *,
-    children: Iterable[Child],
-    disclosed_by: Practitioner,
-    kind: str,
-    what: str,
-    recipient: str,
-    why: str,
-    basis: str,
-    basis_detail: str = "",
-    path: str = "",
-) -> None:
-    """Log one disclosure per child (an episode's brothers and sisters), in one insert
-    however many children. Call it inside the transaction that discloses."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_disclosures must run inside the transaction that discloses")
-    Disclosure.objects.bulk_create(
-        Disclosure(
-            child=child,
-            disclosed_by=disclosed_by,
-            kind=kind,
-            what=what[:500],
-            recipient=recipient[:300],
-            why=why,
-            basis=basis,
-            basis_detail=basis_detail,
-            path=path[:500],
-        )
-        for child in children
     )
