@@ -49,7 +49,7 @@ def child_detail(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
             practitioner=request.user, child_id=child_id, path=request.get_full_path()
         )
     except selectors.NoRelationship as refusal:
-        return _no_relationship(request, refusal.child.pk, StatedReasonForm())
+        return _no_relationship(request, refusal.child, StatedReasonForm())
     # Referrals add their section to the child's page (a known inversion, like the early
     # help indicator: see docs/architecture.md). One query however many referrals.
     from joinedup.referrals.referral_selectors import child_referrals
@@ -95,23 +95,21 @@ def state_reason(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
             form.add_error("reason", problem)
         else:
             return redirect("children:detail", child_id=child.pk)
-    return _no_relationship(request, child.pk, form)
+    return _no_relationship(request, child, form)
 
 
-def _no_relationship(request: HttpRequest, child_id: int, form: StatedReasonForm) -> HttpResponse:
+def _no_relationship(request: HttpRequest, child: Child, form: StatedReasonForm) -> HttpResponse:
     """The refusal page, which offers to open the record with a stated reason."""
     hours = int(settings.STATED_REASON_ACCESS.total_seconds() // 3600)
     return render(
         request,
         "children/no_relationship.html",
         {
-            "child_id": child_id,
+            "child_id": child.pk,
             "form": form,
             "reason_hours": hours,
             # Break-glass: emergency access for someone who cannot wait (issue 6).
-            "may_break_glass": policy.can_break_glass(
-                request.user, get_object_or_404(Child, pk=child_id)
-            ),
+            "may_break_glass": policy.can_break_glass(request.user, child),
         },
         status=403,
     )
