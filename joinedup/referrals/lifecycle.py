@@ -21,7 +21,6 @@ record through the ordinary rules); completing ends that involvement.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -554,7 +553,3 @@ def _end_service_involvement(referral: Referral, why: str) -> None:
         agency=referral.service.agency,
         role__endswith=f"(referral {referral.reference})",
     ).update(ended_on=timezone.localdate(), ended_reason=why)
-
-
-def live_referrals(referrals: Iterable[Referral]) -> list[Referral]:
-    return [referral for referral in referrals if referral.is_live]
