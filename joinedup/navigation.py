@@ -38,6 +38,9 @@ ENTRIES = [
     ),
     NavigationEntry("Partnerships", "partnerships:list", "partnerships", _practitioner),
     NavigationEntry("Agencies", "partnerships:agency-list", "agencies", _practitioner),
+    NavigationEntry(
+        "Toolkit", "toolkit:index", "toolkit", lambda user: bool(policy.can_list_toolkits(user))
+    ),
     # The services directory is public; signed-in people reach it from here too.
     NavigationEntry("Services directory", "referrals:directory", "referrals", _practitioner),
     NavigationEntry(
@@ -122,6 +125,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             current = "shielding"
         elif match.view_name in {"children:break-glass-reviews", "children:break-glass-review"}:
             current = "break-glass"
+        elif match.view_name in {"children:sharing-decisions", "children:sharing-decision"}:
+            current = "sharing-decisions"
         elif match.view_name in {"children:matching", "children:matching-review"}:
             current = "matching"
         elif match.view_name in PARTNERSHIP_REFERRAL_VIEWS:

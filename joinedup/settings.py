@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "joinedup.children",
     "joinedup.casework",
     "joinedup.referrals",
+    "joinedup.toolkit",
     "joinedup.sharing",
     "joinedup.demo",
 ]
@@ -306,6 +307,11 @@ LOGGING = {
 # How long opening a child's record with a stated reason (outside any relationship) lasts.
 STATED_REASON_ACCESS = timedelta(hours=int(os.environ.get("STATED_REASON_ACCESS_HOURS", "4")))
 
+# Child-index search throttling (children/search_throttle.py): each practitioner may search
+# this many times in any window of this many minutes; then searching waits (HTTP 429).
+SEARCH_RATE_LIMIT = int(os.environ.get("SEARCH_RATE_LIMIT", "40"))
+SEARCH_RATE_WINDOW = timedelta(minutes=int(os.environ.get("SEARCH_RATE_WINDOW_MINUTES", "10")))
+
 # Agency feeds: the largest file accepted, and whether an upload is imported in a background
 # thread (the embedded default needs no broker) or inside the request.
 FEED_MAX_BYTES = int(os.environ.get("FEED_MAX_BYTES", str(10 * 1024 * 1024)))
@@ -358,3 +364,6 @@ SITE_URL = os.environ.get("SITE_URL", "")
 # Emergency ("break-glass") access to a child's record lasts this many hours
 # (docs/security.md); the partnership's data protection leads are told at once.
 BREAK_GLASS_HOURS = int(os.environ.get("BREAK_GLASS_HOURS", "4"))
+# Sharing without consent (docs/security.md): the decider's supervisor confirms the
+# decision within this many hours, or it is escalated to the data protection leads.
+SHARING_DECISION_CONFIRM_HOURS = int(os.environ.get("SHARING_DECISION_CONFIRM_HOURS", "24"))

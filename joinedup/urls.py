@@ -22,6 +22,7 @@ urlpatterns = [
     path("partnerships/", include("joinedup.partnerships.urls")),
     path("children/", include("joinedup.children.urls")),
     path("casework/", include("joinedup.casework.urls")),
+    path("toolkit/", include("joinedup.toolkit.urls")),
     path("", include("joinedup.referrals.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -17,7 +17,7 @@ from joinedup.children import selectors as child_selectors
 from joinedup.http import AuthenticatedRequest
 from joinedup.partnerships import selectors as partnership_selectors
 from joinedup.referrals.timeliness import referral_flags
-from joinedup.sharing import break_glass, policy
+from joinedup.sharing import break_glass, policy, sharing_decisions
 
 
 @require_GET
@@ -43,6 +43,12 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     # one sends), rather than in the navigation, which asks nothing of the database.
     if policy.can_review_break_glass(practitioner):
         context["break_glass_to_review"] = break_glass.review_queue(practitioner).count()
+    # Decisions to share without consent waiting for this person's confirmation (as a
+    # supervisor or a data protection lead): shown when there are some, and always to leads.
+    if policy.can_view_sharing_decision_queue(practitioner):
+        waiting = sharing_decisions.decisions_to_confirm(practitioner).count()
+        if waiting or "break_glass_to_review" in context:
+            context["sharing_decisions_to_confirm"] = waiting
     if policy.can_manage_accounts(practitioner):
         context["account_summary"] = account_selectors.account_summary()
     return render(request, "home.html", context)

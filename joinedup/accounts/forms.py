@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from joinedup.accounts import selectors
 from joinedup.accounts.models import NotificationEmails, Practitioner, ProfessionalBackground
 from joinedup.accounts.services import AccountDetails
+from joinedup.forms import ModelChoiceField
 from joinedup.partnerships.models import Agency
 
 THREE_RANDOM_WORDS_HINT = (
@@ -104,7 +105,7 @@ class SetPasswordFromLinkForm(_PasswordRulesMixin, SetPasswordForm):
         self._set_up_new_password_fields("Password")
 
 
-class PractitionerChoiceField(forms.ModelChoiceField):
+class PractitionerChoiceField(ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         agency = f", {obj.home_agency.name}" if obj.home_agency else ""
         return f"{obj.get_full_name() or obj.username} ({obj.username}{agency})"
@@ -113,7 +114,7 @@ class PractitionerChoiceField(forms.ModelChoiceField):
 class AccountForm(forms.ModelForm):
     """An administrator's form for creating or changing a practitioner's account."""
 
-    home_agency = forms.ModelChoiceField(
+    home_agency = ModelChoiceField(
         queryset=Agency.objects.order_by("name"),
         required=False,
         label="Home agency (optional)",
@@ -172,7 +173,7 @@ class AccountForm(forms.ModelForm):
         self.fields["first_name"].required = True
         self.fields["last_name"].required = True
         line_manager = self.fields["line_manager"]
-        if isinstance(line_manager, forms.ModelChoiceField):
+        if isinstance(line_manager, ModelChoiceField):
             line_manager.queryset = selectors.line_manager_choices(exclude=self.instance)
         background = self.fields["professional_background"]
         if isinstance(background, forms.ChoiceField):

@@ -84,9 +84,9 @@ class SessionTimeoutMiddleware:
 
 
 class TwoFactorMiddleware:
-    """Sends a signed-in person to two-factor verification or set-up before anything else
-    when they have a device (everyone who has turned it on must use it), or when their role
-    requires it (administrators and coordinators) and they have not set it up yet."""
+    """Sends a signed-in person to two-factor verification or set-up before anything else:
+    to verify when they have a device, to set-up when they have none (every practitioner
+    must use it, policy.requires_two_factor)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response

@@ -111,7 +111,7 @@ def turn_off_two_factor(*, practitioner: Practitioner) -> None:
     """A practitioner whose role does not require two-factor authentication stops using it."""
     policy.require(
         not policy.requires_two_factor(practitioner),
-        "Your role requires two-factor authentication, so you cannot turn it off.",
+        "Everyone must use two-factor authentication, so you cannot turn it off.",
     )
     with transaction.atomic():
         _delete_devices(practitioner)
@@ -264,7 +264,7 @@ def reactivate_account(*, administrator: Practitioner, practitioner: Practitione
 
 def reset_two_factor(*, administrator: Practitioner, practitioner: Practitioner) -> int:
     """Remove someone's authenticator, for example when they lose their phone. At their next
-    request they must set it up again (if their role requires it) before going on."""
+    request they must set it up again before going on."""
     _require_administrator(administrator)
     if practitioner.pk == administrator.pk:
         raise AccountActionRefused(

@@ -263,7 +263,7 @@ def set_up_two_factor(request: AuthenticatedRequest) -> HttpResponse:
 def turn_off_two_factor(request: AuthenticatedRequest) -> HttpResponse:
     policy.require(
         not policy.requires_two_factor(request.user),
-        "Your role requires two-factor authentication, so you cannot turn it off.",
+        "Everyone must use two-factor authentication, so you cannot turn it off.",
     )
     services.turn_off_two_factor(practitioner=request.user)
     messages.success(request, "Two-factor authentication is off.")
@@ -330,10 +330,16 @@ def _require_account_manager(request: AuthenticatedRequest) -> None:
     )
 
 
+# The longest search the account list takes (no name or email is longer).
+SEARCH_MAX_LENGTH = 200
+
+
 @require_GET
 def manage_list(request: AuthenticatedRequest) -> HttpResponse:
     _require_account_manager(request)
-    query = request.GET.get("q", "").strip()
+    # A longer search (SQLite refuses a LIKE pattern over 50,000 bytes) or a NUL byte
+    # (PostgreSQL refuses it) is trimmed rather than sent to the database as it is.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
     page = selectors.accounts_page(
         search=query, page_number=request.GET.get("page"), page_size=settings.PAGE_SIZE
     )
@@ -447,7 +453,7 @@ def manage_reset_two_factor(request: AuthenticatedRequest, practitioner_id: int)
         practitioner_id,
         services.reset_two_factor,
         "Two-factor authentication has been reset for {name}. "
-        "They will be asked to set it up again if their role requires it.",
+        "They must set it up again before they can go on.",
     )
 
 

@@ -24,7 +24,7 @@ from joinedup.casework.models import (
     Episode,
     Rating,
 )
-from joinedup.sharing import audit, policy
+from joinedup.sharing import audit, consents, policy
 from joinedup.sharing.models import AccessAction
 
 if TYPE_CHECKING:
@@ -143,9 +143,8 @@ class AssessmentConflict(Exception):
 
 
 def has_assessment_consent(episode: Episode) -> bool:
-    """Consent to the assessment (either scope) given and not withdrawn."""
-    today = timezone.localdate()
-    return episode.consents.filter(given_on__lte=today).exclude(withdrawn_on__lte=today).exists()
+    """Consent to the assessment in force (given, not withdrawn, not expired)."""
+    return consents.has_assessment_consent(episode)
 
 
 def _require_consent(episode: Episode) -> None:

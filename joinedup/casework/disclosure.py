@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from django.utils import timezone
-
-from joinedup.casework.models import Consent, ConsentScope, Episode, EpisodeChild
+from joinedup.casework.models import Episode, EpisodeChild
+from joinedup.sharing import consents
 from joinedup.sharing.disclosures import record_disclosures
-from joinedup.sharing.models import DisclosureBasis, DisclosureKind
+from joinedup.sharing.models import Consent, DisclosureBasis, DisclosureKind
 
 if TYPE_CHECKING:
     from joinedup.accounts.models import Practitioner
@@ -34,13 +33,7 @@ TEAM_SHARE_WHAT = "The episode: assessment, plan, reviews"
 def sharing_consent(episode: Episode) -> Consent | None:
     """The consent to sharing in force for the episode (the latest given), if any: the
     same rule as casework.services.has_sharing_consent."""
-    today = timezone.localdate()
-    return (
-        episode.consents.filter(scope=ConsentScope.ASSESSMENT_AND_SHARING, given_on__lte=today)
-        .exclude(withdrawn_on__lte=today)
-        .order_by("-given_on", "-pk")
-        .first()
-    )
+    return consents.sharing_consent(episode)
 
 
 def consent_words(consent: Consent) -> str:

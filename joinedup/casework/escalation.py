@@ -35,7 +35,6 @@ from django.utils.text import Truncator
 from joinedup.casework import closure, disclosure, services
 from joinedup.casework.models import (
     ClosureReason,
-    ConsentGiver,
     ConsentScope,
     Episode,
     EpisodeChild,
@@ -48,7 +47,9 @@ from joinedup.casework.selectors import existing_episode, lead_contact
 from joinedup.children.models import Child
 from joinedup.partnerships.models import Sector
 from joinedup.sharing import audit, policy
-from joinedup.sharing.models import AccessAction
+from joinedup.sharing.models import AccessAction, Consent, ConsentGiver, ConsentPosition
+from joinedup.sharing.models import LawfulBasis as SharingLawfulBasis
+from joinedup.sharing.sharing_decisions import record_sharing_decision
 
 if TYPE_CHECKING:
     from joinedup.accounts.models import Practitioner
@@ -141,6 +142,8 @@ def step_up(
     shared_sections: Sequence[str],
     shared_notes: str = "",
     without_consent_reason: str = "",
+    lawful_basis: str = "",
+    consent_position: str = "",
     site_url: str = "",
     path: str = "",
 ) -> StepUp:
@@ -227,6 +230,36 @@ def step_up(
         without_consent_reason=without_consent_reason,
         path=path,
     )
+    if not with_consent:
+        # Sharing without consent (issue 6): one decision per child, for the lead's
+        # supervisor to confirm. A step-up goes to social care because the child's needs
+        # exceed early help, so the basis is significant harm unless the lead says
+        # otherwise. The step-up form asks why consent was not sought or was overridden; a
+        # caller that does not say gets what the record shows: consent to sharing withdrawn
+        # (so overridden), else not sought because asking risked harm.
+        if not consent_position:
+            withdrawn = Consent.objects.filter(
+                episode=locked, for_sharing=True, withdrawn_on__isnull=False
+            ).exists()
+            consent_position = (
+                ConsentPosition.WITHDRAWN_OVERRIDDEN
+                if withdrawn
+                else ConsentPosition.NOT_SOUGHT_RISK
+            )
+        what = "; ".join(section_labels(sections))
+        if shared_notes.strip():
+            what = f"{what}; notes: {shared_notes.strip()}"
+        for child in children:
+            record_sharing_decision(
+                decided_by=practitioner,
+                child=child,
+                episode=locked,
+                lawful_basis=lawful_basis or SharingLawfulBasis.SIGNIFICANT_HARM,
+                consent_position=consent_position,
+                why=without_consent_reason,
+                what_shared=what,
+                shared_with=to_agency.name[:300],
+            )
     addresses = _team_addresses(locked)
     subject = f"Early help episode {locked.pk} stepped up to children's social care"
     body = (

@@ -9,13 +9,14 @@ from django.utils import timezone
 
 from joinedup.accounts.models import Practitioner
 from joinedup.casework.escalation import SHARED_SECTIONS
-from joinedup.casework.models import ConsentGiver, StepUpStatus
-from joinedup.forms import GovukDateField
+from joinedup.casework.models import StepUpStatus
+from joinedup.forms import GovukDateField, ModelChoiceField
 from joinedup.partnerships.models import Agency, Sector
+from joinedup.sharing.models import ConsentGiver, ConsentPosition, LawfulBasis
 
 
 class StepUpForm(forms.Form):
-    to_agency = forms.ModelChoiceField(
+    to_agency = ModelChoiceField(
         label="Children's social care agency",
         queryset=Agency.objects.filter(sector=Sector.SOCIAL_CARE),
         empty_label="Choose an agency",
@@ -52,12 +53,37 @@ class StepUpForm(forms.Form):
         widget=forms.Textarea,
         required=False,
     )
+    # Sharing without consent (issue 6): recorded for the lead's supervisor to confirm.
+    lawful_basis = forms.ChoiceField(
+        label="The lawful basis for sharing without consent",
+        choices=LawfulBasis.choices,
+        initial=LawfulBasis.SIGNIFICANT_HARM,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    consent_position = forms.ChoiceField(
+        label="Why was consent not sought, or why was it overridden?",
+        help_text="Your decision is sent to your supervisor to confirm.",
+        choices=ConsentPosition.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
 
     def __init__(self, *args: Any, sharing_consent_in_force: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if sharing_consent_in_force:
             del self.fields["without_consent_reason"]
+            del self.fields["lawful_basis"]
+            del self.fields["consent_position"]
         else:
+            self.fields["lawful_basis"].required = True
+            self.fields["lawful_basis"].error_messages["required"] = (
+                "Choose the lawful basis for sharing without consent"
+            )
+            self.fields["consent_position"].required = True
+            self.fields["consent_position"].error_messages["required"] = (
+                "Say why consent was not sought or was overridden"
+            )
             self.fields["without_consent_reason"].required = True
             self.fields["without_consent_reason"].error_messages["required"] = (
                 "Consent to sharing is not in force: say why the information is shared without it"

@@ -55,6 +55,8 @@ def step_up(request: AuthenticatedRequest, episode_id: int) -> HttpResponse:
                 shared_sections=data["shared_sections"],
                 shared_notes=data["shared_notes"],
                 without_consent_reason=data.get("without_consent_reason", ""),
+                lawful_basis=data.get("lawful_basis", ""),
+                consent_position=data.get("consent_position", ""),
                 site_url=request.build_absolute_uri("/"),
                 path=request.get_full_path(),
             )

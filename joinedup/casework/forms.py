@@ -5,13 +5,14 @@ from typing import Any
 from django import forms
 
 from joinedup.accounts.models import Practitioner
-from joinedup.casework.models import ConsentGiver, ConsentScope, Episode, current_team_member_q
+from joinedup.casework.models import ConsentScope, Episode, current_team_member_q
 from joinedup.children.models import Child
-from joinedup.forms import GovukDateField
+from joinedup.forms import GovukDateField, ModelChoiceField, ModelMultipleChoiceField
+from joinedup.sharing.models import ConsentGiver
 
 
 class OpenEpisodeForm(forms.Form):
-    siblings = forms.ModelMultipleChoiceField(
+    siblings = ModelMultipleChoiceField(
         label="Brothers and sisters to include (a team around the family)",
         help_text="Only children whose records you can see are listed.",
         queryset=Child.objects.none(),
@@ -22,7 +23,7 @@ class OpenEpisodeForm(forms.Form):
     def __init__(self, *args: Any, siblings: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["siblings"]
-        assert isinstance(field, forms.ModelMultipleChoiceField)  # noqa: S101
+        assert isinstance(field, ModelMultipleChoiceField)  # noqa: S101
         field.queryset = siblings
         if not siblings.exists():
             del self.fields["siblings"]
@@ -66,6 +67,16 @@ class ConsentForm(forms.Form):
         choices=ConsentScope.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Say what the consent covers"},
+    )
+    review_on = GovukDateField(
+        label="When to review it with the family (optional)",
+        what="the review date",
+        required=False,
+    )
+    expires_on = GovukDateField(
+        label="When it expires, if the family set an end date (optional)",
+        what="the expiry date",
+        required=False,
     )
 
 
@@ -115,7 +126,7 @@ class TeamMemberForm(forms.Form):
 
 
 class LeadProfessionalForm(forms.Form):
-    practitioner = forms.ModelChoiceField(
+    practitioner = ModelChoiceField(
         label="Lead professional",
         queryset=Practitioner.objects.none(),
         to_field_name="username",
@@ -135,7 +146,7 @@ class LeadProfessionalForm(forms.Form):
         kwargs.setdefault("auto_id", "lead-%s")
         super().__init__(*args, **kwargs)
         field = self.fields["practitioner"]
-        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+        assert isinstance(field, ModelChoiceField)  # noqa: S101
         field.queryset = Practitioner.objects.filter(
             current_team_member_q(prefix="team_memberships__"),
             team_memberships__episode=episode,
@@ -147,7 +158,7 @@ class AddChildForm(forms.Form):
     children it lists (casework.siblings.candidates_page); the field validates the choice
     against every child the practitioner may add, without listing them all."""
 
-    child = forms.ModelChoiceField(
+    child = ModelChoiceField(
         label="Which brother or sister is joining?",
         queryset=Child.objects.none(),
         widget=forms.HiddenInput,
@@ -165,5 +176,5 @@ class AddChildForm(forms.Form):
     def __init__(self, *args: Any, children: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["child"]
-        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+        assert isinstance(field, ModelChoiceField)  # noqa: S101
         field.queryset = children

@@ -127,59 +127,15 @@ class PreAssessmentCheck(models.Model):
         return f"Pre-assessment check for episode {self.episode_id}"
 
 
-class ConsentGiver(models.TextChoices):
-    YOUNG_PERSON = "young_person", "The young person (competent to decide)"
-    PARENT_CARER = "parent_carer", "A parent or carer"
-
-
 class ConsentScope(models.TextChoices):
+    """What an episode's consent covers, as the episode's consent form asks it. Recorded as
+    a sharing.Consent (casework.services.record_consent maps it to purposes and scope)."""
+
     ASSESSMENT = "assessment", "To the assessment only"
     ASSESSMENT_AND_SHARING = (
         "assessment_and_sharing",
         "To the assessment and to sharing it with the team's agencies",
     )
-
-
-class Consent(models.Model):
-    """Consent to the assessment (and to sharing it). Withdrawal is recorded on the row and
-    takes effect at once: from the withdrawal date the consent no longer counts."""
-
-    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="consents")
-    given_by_kind = models.CharField(max_length=16, choices=ConsentGiver.choices)
-    given_by_name = models.CharField(max_length=200)
-    competence_note = models.TextField(
-        blank=True, help_text="Why the young person is competent to decide."
-    )
-    given_on = models.DateField()
-    scope = models.CharField(max_length=32, choices=ConsentScope.choices)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    withdrawn_on = models.DateField(null=True, blank=True)
-    withdrawn_reason = models.TextField(blank=True)
-    withdrawal_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-given_on", "-pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(given_by_kind="young_person") | ~Q(competence_note=""),
-                name="consent_young_person_competence",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Consent from {self.given_by_name} ({self.get_scope_display()})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.withdrawn_on is None or self.withdrawn_on > timezone.localdate()
-
-    @property
-    def covers_sharing(self) -> bool:
-        return self.scope == ConsentScope.ASSESSMENT_AND_SHARING
 
 
 def current_team_member_q(on: date | None = None, prefix: str = "") -> Q:

@@ -8,7 +8,7 @@ from django import forms
 
 from joinedup.accounts.models import Practitioner
 from joinedup.casework.models import ActionStatus, Episode, Outcome, current_team_member_q
-from joinedup.forms import GovukDateField
+from joinedup.forms import GovukDateField, ModelChoiceField, ModelMultipleChoiceField
 from joinedup.partnerships.models import Agency
 
 
@@ -21,7 +21,7 @@ class NeedForm(forms.Form):
     )
 
 
-class OutcomeChoiceField(forms.ModelMultipleChoiceField):
+class OutcomeChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
 
@@ -50,7 +50,7 @@ class ActionForm(forms.Form):
         max_length=4000,
         error_messages={"required": "Describe the action"},
     )
-    responsible_practitioner = forms.ModelChoiceField(
+    responsible_practitioner = ModelChoiceField(
         label="Practitioner responsible",
         queryset=Practitioner.objects.none(),
         to_field_name="username",
@@ -60,7 +60,7 @@ class ActionForm(forms.Form):
     responsible_name = forms.CharField(
         label="Or: the family member or agency responsible", max_length=200, required=False
     )
-    responsible_agency = forms.ModelChoiceField(
+    responsible_agency = ModelChoiceField(
         label="Agency (optional)",
         help_text="Left empty for a practitioner, their home agency is used.",
         queryset=Agency.objects.order_by("name"),
@@ -71,7 +71,7 @@ class ActionForm(forms.Form):
     def __init__(self, *args: Any, episode: Episode, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["responsible_practitioner"]
-        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+        assert isinstance(field, ModelChoiceField)  # noqa: S101
         field.queryset = (
             Practitioner.objects.filter(
                 current_team_member_q(prefix="team_memberships__"),

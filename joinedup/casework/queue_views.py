@@ -13,13 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from joinedup.accounts.models import Practitioner
 from joinedup.casework import handover, queues
 from joinedup.casework.models import Episode, EpisodeStatus, LeadHandoverOffer
+from joinedup.forms import ModelChoiceField
 from joinedup.http import AuthenticatedRequest
 from joinedup.partnerships.models import Partnership
 from joinedup.sharing import policy
 
 
 class OfferLeadForm(forms.Form):
-    to_practitioner = forms.ModelChoiceField(
+    to_practitioner = ModelChoiceField(
         label="Offer the lead role to",
         queryset=Practitioner.objects.all(),
         to_field_name="username",

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from joinedup.casework.models import (
     Action,
-    Consent,
     Episode,
     EpisodeChild,
     EpisodeStatus,
@@ -30,7 +29,7 @@ from joinedup.casework.models import (
     overdue_action_q,
 )
 from joinedup.sharing import audit, policy
-from joinedup.sharing.models import AccessAction
+from joinedup.sharing.models import AccessAction, Consent
 
 if TYPE_CHECKING:
     from joinedup.accounts.models import Practitioner
@@ -156,6 +155,8 @@ def _recent_changes(episode_ids: list[int]) -> list[Change]:
         Q(given_on__gte=since) | Q(withdrawn_on__gte=since), episode_id__in=episode_ids
     )
     for consent in consents:
+        if consent.episode_id is None:
+            continue
         if since <= consent.given_on <= today:
             changes.append(
                 Change(consent.given_on, consent.episode_id, f"Consent given: {consent}")

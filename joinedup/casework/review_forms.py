@@ -16,7 +16,7 @@ from joinedup.casework.models import (
     TeamMember,
     current_team_member_q,
 )
-from joinedup.forms import GovukDateField
+from joinedup.forms import GovukDateField, ModelChoiceField, ModelMultipleChoiceField
 
 
 class ScheduleReviewForm(forms.Form):
@@ -38,7 +38,7 @@ class RecordReviewForm(forms.Form):
         max_length=20000,
         error_messages={"required": "Enter the minutes of the review"},
     )
-    attended = forms.ModelMultipleChoiceField(
+    attended = ModelMultipleChoiceField(
         label="Who attended?",
         queryset=TeamMember.objects.none(),
         required=False,
@@ -53,7 +53,7 @@ class RecordReviewForm(forms.Form):
         required=False,
         help_text="Leave blank for the usual interval.",
     )
-    new_desired_outcome = forms.ModelChoiceField(
+    new_desired_outcome = ModelChoiceField(
         label="Decision: a new action towards",
         queryset=DesiredOutcome.objects.none(),
         required=False,
@@ -63,7 +63,7 @@ class RecordReviewForm(forms.Form):
         label="What will be done?", widget=forms.Textarea, required=False, max_length=4000
     )
     new_due_on = GovukDateField(label="New action due", what="the due date", required=False)
-    new_responsible = forms.ModelChoiceField(
+    new_responsible = ModelChoiceField(
         label="Practitioner responsible for the new action",
         queryset=Practitioner.objects.none(),
         to_field_name="username",

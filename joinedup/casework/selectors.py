@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from joinedup.casework.models import (
-    Consent,
     Episode,
     EpisodeChild,
     EpisodeStatus,
@@ -22,6 +19,7 @@ from joinedup.casework.models import (
     recent_cutoff,
 )
 from joinedup.sharing import audit, policy
+from joinedup.sharing.models import Consent
 
 if TYPE_CHECKING:
     from joinedup.accounts.models import Practitioner
@@ -88,15 +86,17 @@ class EpisodePage:
 
     @property
     def sharing_consent_in_force(self) -> bool:
-        today = timezone.localdate()
-        return any(
-            consent.covers_sharing and consent.is_active and consent.given_on <= today
-            for consent in self.consents
-        )
+        return any(consent.for_sharing and consent.is_in_force() for consent in self.consents)
 
     @property
     def assessment_consent_in_force(self) -> bool:
-        return any(consent.is_active for consent in self.consents)
+        return any(consent.for_assessment and consent.is_in_force() for consent in self.consents)
+
+    @property
+    def current_consents(self) -> list[Consent]:
+        """The latest version of each consent (earlier versions are on the child's consent
+        records page)."""
+        return [consent for consent in self.consents if consent.superseded_at is None]
 
     @property
     def latest_check(self) -> PreAssessmentCheck | None:
@@ -134,8 +134,7 @@ def episode_page(*, practitioner: Practitioner, episode_id: int, path: str) -> E
             pk=episode_id,
         )
         decision = policy.can_view_episode(practitioner, episode)
-        if not decision:
-            raise PermissionDenied("You are not on the team around this child.")
+        policy.require(decision, "You are not on the team around this child.")
         children = [link.child for link in episode.episode_children.all()]
         audit.record_access(
             practitioner=practitioner,

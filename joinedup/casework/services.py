@@ -12,8 +12,6 @@ from django.utils import timezone
 
 from joinedup.casework.disclosure import record_team_share
 from joinedup.casework.models import (
-    Consent,
-    ConsentGiver,
     ConsentScope,
     Episode,
     EpisodeChild,
@@ -22,7 +20,8 @@ from joinedup.casework.models import (
     TeamMember,
 )
 from joinedup.casework.selectors import existing_episode, lead_contact
-from joinedup.sharing import policy
+from joinedup.sharing import consents, policy
+from joinedup.sharing.models import Consent, InformationKind
 
 if TYPE_CHECKING:
     from joinedup.accounts.models import Practitioner
@@ -100,47 +99,53 @@ def record_consent(
     given_on: date,
     scope: str,
     competence_note: str = "",
+    information: Sequence[str] | None = None,
+    review_on: date | None = None,
+    expires_on: date | None = None,
 ) -> Consent:
+    """Record the family's consent within the episode, as a sharing.Consent for each of
+    its children: to the assessment, or to the assessment and sharing it with the team's
+    agencies (covering ``information``, by default everything the team shares)."""
     _require_open(episode)
-    if given_by_kind == ConsentGiver.YOUNG_PERSON and not competence_note.strip():
-        raise ValidationError(
-            {"competence_note": "Say why the young person is competent to decide"}
-        )
-    if given_on > timezone.localdate():
-        raise ValidationError({"given_on": "The date consent was given must be today or earlier"})
     if scope not in ConsentScope.values:
         raise ValidationError({"scope": "Choose what the consent covers"})
-    return Consent.objects.create(
-        episode=episode,
+    sharing = scope == ConsentScope.ASSESSMENT_AND_SHARING
+    terms = consents.ConsentTerms(
         given_by_kind=given_by_kind,
-        given_by_name=given_by_name.strip(),
-        competence_note=competence_note.strip(),
+        given_by_name=given_by_name,
         given_on=given_on,
-        scope=scope,
-        recorded_by=practitioner,
+        giver_reason=competence_note,
+        for_assessment=True,
+        for_sharing=sharing,
+        scope=list(information)
+        if information is not None
+        else (consents.TEAM_SHARING_SCOPE if sharing else [InformationKind.ASSESSMENT]),
+        to_team=sharing,
+        review_on=review_on,
+        expires_on=expires_on,
     )
+    first = episode.episode_children.select_related("child").order_by("pk").first()
+    if first is None:
+        raise ValidationError("The episode has no child to record consent for")
+    try:
+        return consents.record_consent(
+            terms, recorded_by=practitioner, child=first.child, episode=episode
+        )
+    except ValidationError as problem:
+        # The episode's form calls the giver's reason "competence_note".
+        if hasattr(problem, "error_dict") and "giver_reason" in problem.error_dict:
+            problem.error_dict["competence_note"] = problem.error_dict.pop("giver_reason")
+        raise
 
 
-@transaction.atomic
 def withdraw_consent(*, practitioner: Practitioner, consent: Consent, reason: str) -> None:
     """Withdrawal takes effect today: the consent no longer counts for anything."""
-    consent = Consent.objects.select_for_update().get(pk=consent.pk)
-    if consent.withdrawn_on is not None:
-        raise ValidationError("This consent has already been withdrawn")
-    consent.withdrawn_on = timezone.localdate()
-    consent.withdrawn_reason = reason.strip()
-    consent.withdrawal_recorded_by = practitioner
-    consent.save(update_fields=["withdrawn_on", "withdrawn_reason", "withdrawal_recorded_by"])
+    consents.withdraw_consent(consent=consent, withdrawn_by=practitioner, reason=reason)
 
 
 def has_sharing_consent(episode: Episode) -> bool:
     """Whether consent to sharing the assessment with the team's agencies is in force."""
-    today = timezone.localdate()
-    return (
-        episode.consents.filter(scope=ConsentScope.ASSESSMENT_AND_SHARING, given_on__lte=today)
-        .exclude(withdrawn_on__lte=today)
-        .exists()
-    )
+    return consents.has_sharing_consent(episode)
 
 
 @transaction.atomic

@@ -39,7 +39,8 @@ def add_child(request: AuthenticatedRequest, episode_id: int) -> HttpResponse:
                 request, f"{child.full_name} has joined the episode and the team around the family."
             )
             return redirect("casework:episode", episode_id=episode.pk)
-    name = (request.POST if posted else request.GET).get("name", "")
+    # A NUL byte cannot be sent to PostgreSQL (a server error); no name has one.
+    name = (request.POST if posted else request.GET).get("name", "").replace("\x00", "")
     page = siblings.candidates_page(
         practitioner=request.user, episode=episode, name=name, path=request.get_full_path()
     )

@@ -21,10 +21,11 @@ from joinedup.casework.forms import (
     TeamMemberForm,
     WithdrawConsentForm,
 )
-from joinedup.casework.models import Consent, Episode, TeamMember
+from joinedup.casework.models import Episode, TeamMember
 from joinedup.children.models import Child
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import policy
+from joinedup.sharing.models import Consent
 
 
 def _add_errors(form: forms.Form, problem: ValidationError) -> None:
@@ -107,7 +108,7 @@ def _episode_response(
             if failed_withdrawal is not None and forms_.get("withdraw_consent_id") == consent.pk
             else WithdrawConsentForm(auto_id=withdraw_form_ids(consent)),
         )
-        for consent in page.consents
+        for consent in page.current_consents
     ]
     context.update(forms_)
     return render(request, "casework/episode_detail.html", context, status=status)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from joinedup.children import disclosure_selectors
 from joinedup.http import AuthenticatedRequest
+from joinedup.sharing import sharing_decisions
 
 
 @require_GET
@@ -24,5 +25,10 @@ def child_disclosures(request: AuthenticatedRequest, child_id: int) -> HttpRespo
     return render(
         request,
         "children/disclosures.html",
-        {"child": log.child, "disclosures": log.disclosures},
+        {
+            "child": log.child,
+            "disclosures": log.disclosures,
+            # Sharing without consent (issue 6): each decision and whether it was confirmed.
+            "sharing_decisions": list(sharing_decisions.child_sharing_decisions(log.child)),
+        },
     )

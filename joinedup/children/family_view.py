@@ -131,6 +131,16 @@ class DisclosureRow:
 
 
 @dataclass(frozen=True)
+class ConsentRow:
+    given_by: str
+    given_on: date
+    purposes: str
+    to_whom: list[str]
+    status: str
+    version: int
+
+
+@dataclass(frozen=True)
 class AccessCount:
     agency: str
     month: date
@@ -150,6 +160,7 @@ class FamilyView:
     assessments: list[AssessmentRow] = field(default_factory=list)
     referrals: list[ReferralRow] = field(default_factory=list)
     disclosures: list[DisclosureRow] = field(default_factory=list)
+    consents: list[ConsentRow] = field(default_factory=list)
     access_counts: list[AccessCount] = field(default_factory=list)
     produced_at: datetime | None = None
 
@@ -178,6 +189,54 @@ def _referral_basis(referral: Referral) -> tuple[str, str]:
     if referral.sharing_basis == SharingBasis.LAWFUL_REASON:
         return referral.get_sharing_basis_display(), referral.get_lawful_basis_display()
     return "Not recorded", ""
+
+
+def _consent_rows(child: Child) -> list[ConsentRow]:
+    """The latest version of each consent about the child or given in their episodes. A
+    sensitive service (or its agency) is not named unless consent is recorded on an
+    involvement with it, as everywhere in this report."""
+    from joinedup.partnerships.models import Agency
+    from joinedup.sharing.models import Consent
+
+    items = list(
+        Consent.objects.filter(
+            Q(child=child) | Q(episode__episode_children__child=child),
+            superseded_at__isnull=True,
+        )
+        .distinct()
+        .prefetch_related("agencies", "services__agency")
+        .order_by("-given_on", "-pk")
+    )
+    named = {agency.pk for consent in items for agency in consent.agencies.all()} | {
+        service.agency_id for consent in items for service in consent.services.all()
+    }
+    nameable = set(
+        Agency.objects.filter(pk__in=named)
+        .filter(policy.family_view_agency_filter(child, prefix=""))
+        .values_list("pk", flat=True)
+    )
+    rows = []
+    for consent in items:
+        to_whom = ["The agencies of the team around the child"] if consent.to_team else []
+        to_whom += [
+            agency.name if agency.pk in nameable else "A service (not named)"
+            for agency in consent.agencies.all()
+        ]
+        to_whom += [
+            service.name if service.agency_id in nameable else "A service (not named)"
+            for service in consent.services.all()
+        ]
+        rows.append(
+            ConsentRow(
+                given_by=f"{consent.given_by_name} ({consent.get_given_by_kind_display()})",
+                given_on=consent.given_on,
+                purposes=consent.purposes_display,
+                to_whom=to_whom,
+                status=consent.status,
+                version=consent.version,
+            )
+        )
+    return rows
 
 
 def family_view(child: Child, *, practitioner: Practitioner, path: str) -> FamilyView:
@@ -315,6 +374,8 @@ def family_view(child: Child, *, practitioner: Practitioner, path: str) -> Famil
             for item in Disclosure.objects.filter(child=child).order_by("-occurred_at", "-pk")
         ]
 
+        consent_rows = _consent_rows(child)
+
         agency = "practitioner__home_agency__"
         counts = (
             AccessRecord.objects.filter(child=child)
@@ -367,6 +428,7 @@ def family_view(child: Child, *, practitioner: Practitioner, path: str) -> Famil
         assessments=assessments,
         referrals=referral_rows,
         disclosures=disclosure_rows,
+        consents=consent_rows,
         access_counts=access_counts,
         produced_at=timezone.now(),
     )

@@ -22,7 +22,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from joinedup.children import linkage
+from joinedup.children import linkage, search_throttle
 from joinedup.children.linkage_forms import (
     ChooseChildForm,
     DecideReviewForm,
@@ -297,6 +297,9 @@ def merge_child(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
         find = FindOtherChildForm(request.GET if bound else None)
         outcome = None
         if bound and find.is_valid():
+            wait = search_throttle.wait_before_next_search(request.user)
+            if wait is not None:
+                return search_throttle.too_many_searches(request, wait)
             outcome = search_children(practitioner=request.user, query=find.to_query())
         return render(
             request,

@@ -5,9 +5,10 @@ from joinedup.children import (
     disclosure_views,
     family_view_views,
     linkage_views,
+    sharing_decision_views,
     views,
 )
-from joinedup.sharing import audit_views
+from joinedup.sharing import audit_views, consent_views
 
 app_name = "children"
 
@@ -22,6 +23,19 @@ urlpatterns = [
         "<int:child_id>/disclosures/",
         disclosure_views.child_disclosures,
         name="disclosures",
+    ),
+    # Consent records (issue 6): every consent about the child, with its versions.
+    path("<int:child_id>/consents/", consent_views.child_consents, name="consents"),
+    path("<int:child_id>/consents/new/", consent_views.new_consent, name="new-consent"),
+    path(
+        "<int:child_id>/consents/<int:consent_id>/change/",
+        consent_views.change_consent,
+        name="change-consent",
+    ),
+    path(
+        "<int:child_id>/consents/<int:consent_id>/withdraw/",
+        consent_views.withdraw_consent,
+        name="withdraw-consent",
     ),
     # A family's view (issue 6): the subject access report, for a data manager.
     path("<int:child_id>/family-view/", family_view_views.family_view, name="family-view"),
@@ -42,6 +56,17 @@ urlpatterns = [
         "emergency-access/reviews/<int:break_glass_id>/",
         break_glass_views.break_glass_review,
         name="break-glass-review",
+    ),
+    # Sharing without consent, confirmed by a supervisor (issue 6).
+    path(
+        "sharing-without-consent/",
+        sharing_decision_views.sharing_decisions_to_confirm,
+        name="sharing-decisions",
+    ),
+    path(
+        "sharing-without-consent/<int:sharing_decision_id>/",
+        sharing_decision_views.sharing_decision,
+        name="sharing-decision",
     ),
     path(
         "<int:child_id>/involvements/<int:involvement_id>/end/",

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from joinedup.children import selectors, services
+from joinedup.children import search_throttle, selectors, services
 from joinedup.children.forms import (
     EndInvolvementForm,
     LiftShieldingForm,
@@ -259,6 +259,9 @@ def child_search(request: AuthenticatedRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     outcome = None
     if form.is_bound and form.is_valid():
+        wait = search_throttle.wait_before_next_search(request.user)
+        if wait is not None:
+            return search_throttle.too_many_searches(request, wait)
         outcome = search_children(practitioner=request.user, query=form.to_query())
     htmx = getattr(request, "htmx", None)
     partial = bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]

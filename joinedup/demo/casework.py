@@ -15,7 +15,6 @@ from django.db.models import Count
 from joinedup.casework import assessment, closure, outcome_ratings, plan, services
 from joinedup.casework.models import (
     AssessmentElement,
-    Consent,
     Episode,
     Outcome,
     PreAssessmentCheck,
@@ -23,6 +22,7 @@ from joinedup.casework.models import (
     TeamMember,
 )
 from joinedup.children.models import Child, Involvement
+from joinedup.sharing.models import Consent
 
 MAX_EPISODES = 40
 CHILDREN_PER_EPISODE = 100

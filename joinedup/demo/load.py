@@ -42,7 +42,8 @@ from joinedup.demo.population import (
 from joinedup.partnerships.models import Agency, Membership, Partnership
 from joinedup.reference_data import ensure_reference_data
 from joinedup.referrals.models import PingPongOwnership, Referral
-from joinedup.sharing.models import AccessRecord, Disclosure
+from joinedup.sharing.chain import reset_chain
+from joinedup.sharing.models import AccessRecord, Consent, Disclosure
 
 DEFAULT_SEED = 2026
 DEFAULT_CHILDREN = 3000
@@ -91,8 +92,9 @@ def existing_data() -> str:
 
 
 def flush_demo_data() -> None:
-    """Delete every child, involvement, access record, partnership and agency, and the demo
-    accounts. Other accounts are kept; if one belongs to an agency, nothing is deleted."""
+    """Delete every child, involvement, access record, disclosure, partnership and agency,
+    the demo accounts, and the audit chain over them. Other accounts are kept; if one
+    belongs to an agency, nothing is deleted."""
     others = Practitioner.objects.exclude(demo_accounts_q())
     in_agencies = list(others.filter(home_agency__isnull=False).values_list("username", flat=True))
     if in_agencies:
@@ -119,11 +121,15 @@ def flush_demo_data() -> None:
     ).delete()
     PingPongOwnership.objects.all().delete()
     Referral.objects.all().delete()
+    # Consent records (issue 6) hold on to children and the accounts that recorded them.
+    Consent.objects.all().delete()
     Assessment.objects.all().delete()
     Episode.objects.all().delete()
     # The large tables go with plain DELETEs: the ORM would first read every row's id.
     for model in (AccessRecord, Disclosure, Involvement, Child):
         _delete_all(model)
+    # The audit chain sealed the rows just deleted: start it again (sealed after the load).
+    reset_chain()
     Partnership.objects.all().delete()
     Practitioner.objects.filter(demo_accounts_q()).delete()
     Agency.objects.all().delete()
@@ -325,15 +331,19 @@ def _create_partnerships(agency_ids: dict[str, int], practitioner_ids: dict[str,
 
 
 def _create_two_factor_devices(seed: int, practitioner_ids: dict[str, int]) -> None:
-    """Administrators, coordinators and data managers must use two-factor authentication."""
-    for username in two_factor_usernames():
-        TOTPDevice.objects.create(
+    """Everyone must use two-factor authentication, so every demo account comes with a
+    confirmed demo authenticator (codes from ``manage.py demo_totp``, only with DEBUG on)."""
+    TOTPDevice.objects.bulk_create(
+        TOTPDevice(
             user_id=practitioner_ids[username],
             name=logins.DEMO_DEVICE_NAME,
             key=logins.totp_key(seed, username),
             confirmed=True,
         )
+        for username in two_factor_usernames()
+    )
 
 
 def two_factor_usernames() -> list[str]:
-    return [area.ADMINISTRATOR, *area.coordinator_usernames(), *area.data_manager_usernames()]
+    """Every demo account: two-factor authentication is required of every practitioner."""
+    return [spec.username for spec in area.PRACTITIONERS]

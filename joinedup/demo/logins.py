@@ -1,9 +1,8 @@
 """Demo logins: one shared password, and two-factor devices whose codes the demo can show.
 
-Every demo account has the same password. Administrators, partnership coordinators and data
-managers must use two-factor authentication, so their demo accounts come with a confirmed
-TOTP device whose key is derived from the seed; ``manage.py demo_totp <username>`` prints the current
-code, and only when ``DEBUG`` is on. The device's name marks it as a demo device: the
+Every demo account has the same password. Everyone must use two-factor authentication, so
+every demo account comes with a confirmed TOTP device whose key is derived from the seed;
+``manage.py demo_totp <username>`` prints the current code, and only when ``DEBUG`` is on. The device's name marks it as a demo device: the
 command refuses any other device, so it can never reveal a real person's code.
 """
 

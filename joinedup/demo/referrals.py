@@ -48,8 +48,7 @@ from joinedup.referrals.models import (
 )
 from joinedup.referrals.notify import _WHAT_HAPPENED
 from joinedup.referrals.working_days import add_working_days
-from joinedup.sharing import policy
-from joinedup.sharing.models import AccessRecord
+from joinedup.sharing import audit, policy
 
 MAX_REFERRALS = 80
 MIN_REFERRALS = 10
@@ -173,7 +172,7 @@ def _create_pingpong_children(services: dict[str, Service]) -> tuple[set[int], i
             referral = lifecycle.re_refer(
                 previous, by=first_referrer, service=service, details=_details(REASONS[0])
             )
-        referral = _send(referral, first_referrer)
+        referral = _send(referral, first_referrer, sent_days_ago=days_ago)
         answerer, by_hand = _answerer(referral)
         referral = lifecycle.acknowledge(referral, by=answerer, by_hand=by_hand)
         if reason == DeclineReason.CRITERIA_NOT_MET and first_child.age < service.age_from:
@@ -193,7 +192,7 @@ def _create_pingpong_children(services: dict[str, Service]) -> tuple[set[int], i
         referral = _draft(
             second_referrer, second_child, services[slug], urgent=False, text=REASONS[1]
         )
-        referral = _advance(_send(referral, second_referrer), status)
+        referral = _advance(_send(referral, second_referrer, sent_days_ago=days_ago), status)
         _date_steps(referral, sent_days_ago=days_ago)
         made += 1
     return {first_child.pk, second_child.pk}, made
@@ -233,7 +232,7 @@ def _create_spread(
         if scenario.status == S.DRAFT:
             continue
         if scenario.status == S.WITHDRAWN:
-            referral = _send(referral, referrer)
+            referral = _send(referral, referrer, sent_days_ago=scenario.sent_days_ago)
             referral = lifecycle.withdraw(
                 referral, by=referrer, reason="The family moved out of the area."
             )
@@ -241,7 +240,9 @@ def _create_spread(
             made += _decline_and_refer_again(rng, referral, referrer, services, scenario)
             continue
         else:
-            referral = _advance(_send(referral, referrer), scenario.status)
+            referral = _advance(
+                _send(referral, referrer, sent_days_ago=scenario.sent_days_ago), scenario.status
+            )
         _date_steps(referral, sent_days_ago=scenario.sent_days_ago)
     return made
 
@@ -258,7 +259,7 @@ def _decline_and_refer_again(
     child = referral.child
     others = [s for s in services.values() if s.pk != referral.service_id]
     suggestion = _suited(rng, others, child, referrer)
-    referral = _send(referral, referrer)
+    referral = _send(referral, referrer, sent_days_ago=scenario.sent_days_ago)
     answerer, by_hand = _answerer(referral)
     referral = lifecycle.acknowledge(referral, by=answerer, by_hand=by_hand)
     referral = lifecycle.decline(
@@ -275,8 +276,9 @@ def _decline_and_refer_again(
     again = lifecycle.re_refer(
         referral, by=referrer, service=suggestion, details=_details(referral.reason)
     )
-    again = _advance(_send(again, referrer), S.ACKNOWLEDGED)
-    _date_steps(again, sent_days_ago=scenario.sent_days_ago - STEP_DAYS[S.DECLINED] - 1)
+    again_days_ago = scenario.sent_days_ago - STEP_DAYS[S.DECLINED] - 1
+    again = _advance(_send(again, referrer, sent_days_ago=again_days_ago), S.ACKNOWLEDGED)
+    _date_steps(again, sent_days_ago=again_days_ago)
     return 1
 
 
@@ -374,9 +376,16 @@ def _draft(
     )
 
 
-def _send(referral: Referral, referrer: Practitioner) -> Referral:
+def _send(referral: Referral, referrer: Practitioner, *, sent_days_ago: int) -> Referral:
+    """Send the referral. Its access record is written with the made-up time it was sent:
+    access records are sealed into the audit chain and never changed afterwards."""
     decision = policy.can_send_referral(referrer, referral)
-    return lifecycle.send_referral(referral, by=referrer, decision=decision)
+    with audit.recorded_at(_sent_at(sent_days_ago)):
+        return lifecycle.send_referral(referral, by=referrer, decision=decision)
+
+
+def _sent_at(sent_days_ago: int, now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=sent_days_ago, hours=2)
 
 
 def _answerer(referral: Referral) -> tuple[Practitioner, lifecycle.ByHand | None]:
@@ -433,10 +442,12 @@ _TIMESTAMPS = {
 def _date_steps(referral: Referral, *, sent_days_ago: int) -> None:
     """Move the referral's steps back: sent ``sent_days_ago`` days ago, each later step
     ``STEP_DAYS`` after sending (never later than now), with its events, the response dates
-    from the new day it was sent, the involvement starting made, the access record of the
-    sending and the notifications (those older than a week marked read)."""
+    from the new day it was sent, the involvement starting made and the notifications
+    (those older than a week marked read). The access record of the sending already has
+    its time (``_send``). The events are moved in the load's own transaction, before the
+    audit chain seals them (after the commit), so the chain sees only the moved times."""
     now = timezone.now()
-    sent = now - timedelta(days=sent_days_ago, hours=2)
+    sent = _sent_at(sent_days_ago, now)
 
     def when(status: str) -> datetime:
         return min(sent + timedelta(days=STEP_DAYS.get(status, 0)), now - timedelta(minutes=5))
@@ -465,9 +476,6 @@ def _date_steps(referral: Referral, *, sent_days_ago: int) -> None:
         Notification.objects.filter(
             url=url, subject__contains=f"{_WHAT_HAPPENED[status]}: {referral.reference}"
         ).update(created_at=at, read_at=read)
-    AccessRecord.objects.filter(
-        child_id=referral.child_id, what__startswith=f"Referral {referral.reference} sent"
-    ).update(occurred_at=steps.get(S.SENT, sent))
     involvements = Involvement.objects.filter(
         child_id=referral.child_id, role__endswith=f"(referral {referral.reference})"
     )

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from joinedup.forms import GovukDateField
+from joinedup.forms import GovukDateField, ModelChoiceField, ModelMultipleChoiceField
 from joinedup.partnerships import selectors
 from joinedup.partnerships.models import (
     ACTIVITY_MODEL_EXPLANATIONS,
@@ -32,7 +32,7 @@ def _explained(
     return [(value, f"{label} – {explanations[value]}") for value, label in choices]
 
 
-class PractitionerChoiceField(forms.ModelChoiceField):
+class PractitionerChoiceField(ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         details = ", ".join(
             part
@@ -95,18 +95,23 @@ class PartnershipForm(forms.ModelForm):
         ]
         labels = {"name": "Name", "description": "Description (optional)"}
         widgets = {"member_agencies": forms.CheckboxSelectMultiple}
+        # The project's choice fields: an absurd id is "not a choice", not a server error.
+        field_classes = {
+            "base_setting": ModelChoiceField,
+            "member_agencies": ModelMultipleChoiceField,
+        }
         error_messages = {"name": {"required": "Enter the partnership's name"}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         agencies = selectors.agencies_to_choose()
         base_setting = self.fields["base_setting"]
-        assert isinstance(base_setting, forms.ModelChoiceField)  # noqa: S101
+        assert isinstance(base_setting, ModelChoiceField)  # noqa: S101
         base_setting.queryset = agencies
         base_setting.empty_label = "No base setting"
         base_setting.label = "Base setting (optional)"
         member_agencies = self.fields["member_agencies"]
-        assert isinstance(member_agencies, forms.ModelMultipleChoiceField)  # noqa: S101
+        assert isinstance(member_agencies, ModelMultipleChoiceField)  # noqa: S101
         member_agencies.queryset = agencies
         member_agencies.label = "Member agencies"
         member_agencies.help_text = "Select all the agencies that belong to this partnership."

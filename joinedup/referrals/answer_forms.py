@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 
-from joinedup.forms import GovukDateField
+from joinedup.forms import GovukDateField, ModelChoiceField
 from joinedup.referrals.models import (
     Capacity,
     DeclineReason,
@@ -61,7 +61,7 @@ class AcceptForm(AnswerForm):
     field_order = ["reply_from", "expected_start_on", "note"]
 
 
-class ServiceChoiceField(forms.ModelChoiceField):
+class ServiceChoiceField(ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.name} ({obj.agency.name})"
 

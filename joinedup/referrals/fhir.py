@@ -575,6 +575,12 @@ def _load(bundle_json: bytes | str | dict[str, Any]) -> dict[str, Any]:
                     f"(line {problem.lineno}, column {problem.colno})."
                 ]
             ) from None
+        except RecursionError:
+            # Arrays or objects nested thousands deep (a hostile file) exhaust the parser's
+            # recursion limit: refuse the file rather than fail with a server error.
+            raise FhirImportError(
+                ["The file is not valid JSON: it is nested too deeply."]
+            ) from None
     if not isinstance(data, dict):
         raise FhirImportError(["The file is not a FHIR resource: expected a JSON object."])
     kind = data.get("resourceType")

@@ -9,8 +9,11 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
 
 from joinedup.accounts.models import Practitioner
+from joinedup.children.feeds.reading import max_bytes
+from joinedup.forms import ModelChoiceField, ModelMultipleChoiceField
 from joinedup.partnerships.models import Agency
 from joinedup.referrals.areas import AREA_MESSAGE, district_from_entry, parse_districts
 from joinedup.referrals.models import (
@@ -137,13 +140,13 @@ _MODEL_FIELDS = [name for name in EDITABLE_FIELDS if name != "languages"]
 class ServiceForm(forms.ModelForm):
     """An entry's details. On the add page it also asks which agency the service is of."""
 
-    agency = forms.ModelChoiceField(
+    agency = ModelChoiceField(
         queryset=Agency.objects.none(),
         label="Agency",
         empty_label=None,
         error_messages={"required": "Select the agency the service belongs to"},
     )
-    needs = forms.ModelMultipleChoiceField(
+    needs = ModelMultipleChoiceField(
         queryset=Need.objects.all(),
         label="Needs the service addresses",
         required=False,
@@ -180,7 +183,7 @@ class ServiceForm(forms.ModelForm):
         required=False,
         max_length=500,
     )
-    maintainers = forms.ModelMultipleChoiceField(
+    maintainers = ModelMultipleChoiceField(
         queryset=Practitioner.objects.none(),
         label="Staff who keep this entry up to date",
         help_text="They can change the entry and are told when it needs checking.",
@@ -231,13 +234,13 @@ class ServiceForm(forms.ModelForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         agency_field = self.fields["agency"]
-        assert isinstance(agency_field, forms.ModelChoiceField)  # noqa: S101
+        assert isinstance(agency_field, ModelChoiceField)  # noqa: S101
         if agencies is None:
             del self.fields["agency"]
         else:
             agency_field.queryset = agencies
         maintainer_field = self.fields["maintainers"]
-        assert isinstance(maintainer_field, forms.ModelMultipleChoiceField)  # noqa: S101
+        assert isinstance(maintainer_field, ModelMultipleChoiceField)  # noqa: S101
         maintainer_field.queryset = maintainer_choices
         route = self.fields["how_to_refer_outside"]
         assert isinstance(route, forms.ChoiceField)  # noqa: S101
@@ -393,6 +396,17 @@ class ImportServicesForm(forms.Form):
             "empty": "The selected file is empty",
         },
     )
+
+    def clean_file(self) -> Any:
+        # Refuse an oversized file before its content is read into memory (the same limit as
+        # agency feeds; the content is checked again when it is read as a table).
+        upload = self.cleaned_data["file"]
+        limit = max_bytes()
+        if upload.size is not None and upload.size > limit:
+            raise ValidationError(
+                f"The selected file must be smaller than {filesizeformat(limit)}: split it into smaller files"
+            )
+        return upload
 
 
 class FixRejectedRowForm(forms.Form):

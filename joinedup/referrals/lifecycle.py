@@ -46,9 +46,17 @@ from joinedup.referrals.models import (
     Urgency,
 )
 from joinedup.referrals.working_days import add_working_days
-from joinedup.sharing import audit
-from joinedup.sharing.models import AccessAction, AccessBasis, DisclosureKind
+from joinedup.sharing import audit, consents
+from joinedup.sharing.models import (
+    AccessAction,
+    AccessBasis,
+    ConsentPosition,
+    DisclosureKind,
+    InformationKind,
+)
+from joinedup.sharing.models import LawfulBasis as SharingLawfulBasis
 from joinedup.sharing.policy import Decision
+from joinedup.sharing.sharing_decisions import record_sharing_decision
 
 if TYPE_CHECKING:
     from joinedup.accounts.models import Practitioner
@@ -270,11 +278,15 @@ def update_draft(
     return referral
 
 
-def send_referral(referral: Referral, *, by: Practitioner, decision: Decision) -> Referral:
+def send_referral(
+    referral: Referral, *, by: Practitioner, decision: Decision, consent_position: str = ""
+) -> Referral:
     """Send a draft: the basis must be complete. Sets the dates by which the service should
     acknowledge and decide, in its working days, and the wait the referrer was shown.
     ``decision`` is the referrer's policy decision (can_send_referral), recorded with the
-    disclosure."""
+    disclosure. Sent on a lawful reason, the decision to share without consent is recorded
+    for the referrer's supervisor to confirm; ``consent_position`` (a sharing
+    ConsentPosition) says why consent was not sought or was overridden."""
     with transaction.atomic():
         referral = _locked(referral)
         _require_move(referral, S.SENT)
@@ -315,8 +327,86 @@ def send_referral(referral: Referral, *, by: Practitioner, decision: Decision) -
             what=f"Referral {referral.reference}",
             recipient=recipient_of(referral),
         )
+        if referral.sharing_basis == SharingBasis.CONSENT:
+            _record_referral_consent(referral, by=by)
+        if referral.sharing_basis == SharingBasis.LAWFUL_REASON:
+            _record_sharing_decision(referral, by=by, consent_position=consent_position)
         notify.referral_changed(referral, event)
     return referral
+
+
+# Sharing without consent (issue 6): the referral's lawful basis in the sharing app's terms.
+_SHARING_LAWFUL_BASIS = {
+    LawfulBasis.RISK_OF_HARM: SharingLawfulBasis.RISK_OF_HARM,
+    LawfulBasis.SAFEGUARDING: SharingLawfulBasis.SIGNIFICANT_HARM,
+    LawfulBasis.LEGAL_DUTY: SharingLawfulBasis.LEGAL_DUTY,
+    LawfulBasis.PUBLIC_TASK: SharingLawfulBasis.PUBLIC_TASK,
+}
+
+
+def _record_sharing_decision(
+    referral: Referral, *, by: Practitioner, consent_position: str
+) -> None:
+    """The referral's lawful basis says why it goes without consent, but (bar "risk of
+    harm") not whether consent was asked for: the referrer says so when sending. Only
+    "seeking consent would put someone at risk" is itself the answer (not sought: risk), so
+    that alone is filled in for them."""
+    if not consent_position and referral.lawful_basis == LawfulBasis.RISK_OF_HARM:
+        consent_position = ConsentPosition.NOT_SOUGHT_RISK
+    if not consent_position:
+        raise ValidationError(
+            {"consent_position": "Say why consent was not sought or was overridden"}
+        )
+    record_sharing_decision(
+        decided_by=by,
+        child=referral.child,
+        episode=referral.episode,
+        referral=referral,
+        lawful_basis=_SHARING_LAWFUL_BASIS[LawfulBasis(referral.lawful_basis)],
+        consent_position=consent_position,
+        why=referral.lawful_reason,
+        what_shared="; ".join(
+            ["The referral and the child's name and date of birth", *referral.section_labels()]
+        ),
+        shared_with=f"{referral.service.name} ({referral.service.agency.name})"[:300],
+    )
+
+
+# Consent records (issue 6): what each shared section of a referral is, as a kind of
+# information a consent covers (as in migration referrals 0004_referral_consent).
+_SECTION_KINDS = {
+    ReferralSection.CONTACT: InformationKind.IDENTITY,
+    ReferralSection.SETTING: InformationKind.SETTING,
+    ReferralSection.INVOLVEMENTS: InformationKind.INVOLVEMENTS,
+    ReferralSection.LATEST_ASSESSMENT: InformationKind.ASSESSMENT,
+    ReferralSection.PLAN: InformationKind.PLAN,
+    ReferralSection.OUTCOME_RATINGS: InformationKind.OUTCOME_RATINGS,
+}
+
+
+def _record_referral_consent(referral: Referral, *, by: Practitioner) -> None:
+    """A referral sent with consent gets its consent record: for the referral and sharing
+    with the service, covering what the referral shares. The service's access follows it
+    (sharing.policy), so withdrawing or expiring it ends their access."""
+    sections = [section for section in referral.shared_sections if section in _SECTION_KINDS]
+    kinds = {InformationKind.REFERRAL, InformationKind.IDENTITY}
+    kinds |= {_SECTION_KINDS[section] for section in sections}
+    referral.consent = consents.record_consent(
+        consents.ConsentTerms(
+            given_by_kind=referral.consent_given_by,
+            given_by_name=referral.consent_given_by_name,
+            giver_reason=referral.consent_competence_note,
+            given_on=referral.consent_given_on or timezone.localdate(),
+            for_referral=True,
+            for_sharing=True,
+            scope=sorted(kinds),
+            services=[referral.service],
+        ),
+        recorded_by=by,
+        child=referral.child,
+        episode=referral.episode,
+    )
+    referral.save(update_fields=["consent"])
 
 
 def _basis_words(referral: Referral) -> str:

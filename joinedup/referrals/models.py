@@ -698,6 +698,15 @@ class Referral(models.Model):
         blank=True, help_text="Why the young person is competent to decide."
     )
     consent_given_on = models.DateField(null=True, blank=True)
+    # The consent record (sharing.Consent) written when a referral is sent with consent:
+    # the receiving service sees the referral only while it is in force.
+    consent = models.ForeignKey(
+        "sharing.Consent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+    )
     lawful_basis = models.CharField(max_length=32, choices=LawfulBasis.choices, blank=True)
     lawful_reason = models.TextField(
         blank=True, help_text="Why the information is shared without consent."

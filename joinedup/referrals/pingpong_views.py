@@ -14,13 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from joinedup.accounts.models import Practitioner
+from joinedup.forms import ModelChoiceField
 from joinedup.http import AuthenticatedRequest
 from joinedup.partnerships.models import Partnership
 from joinedup.referrals import pingpong
 from joinedup.sharing import policy
 
 
-class OwnerChoiceField(forms.ModelChoiceField):
+class OwnerChoiceField(ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         person: Practitioner = obj
         return f"{person} ({person.job_title})" if person.job_title else str(person)
@@ -46,7 +47,7 @@ class TakeOwnershipForm(forms.Form):
 
     def __init__(self, *args: Any, partnership: Partnership, coordinator: Practitioner, **kwargs):
         super().__init__(*args, **kwargs)
-        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner = cast(ModelChoiceField, self.fields["owner"])
         owner.queryset = pingpong.possible_owners(partnership, coordinator)
         owner.initial = coordinator.pk
 

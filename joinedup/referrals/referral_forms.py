@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from joinedup.forms import GovukDateField
+from joinedup.forms import GovukDateField, ModelChoiceField
 from joinedup.referrals.lifecycle import ReferralDetails
 from joinedup.referrals.models import (
     EPISODE_SECTIONS,
@@ -23,7 +23,7 @@ from joinedup.referrals.models import (
 )
 
 
-class ServiceChoiceField(forms.ModelChoiceField):
+class ServiceChoiceField(ModelChoiceField):
     """A published service, named with its agency; a service outside Joined Up says so."""
 
     def label_from_instance(self, obj: Any) -> str:
@@ -54,7 +54,7 @@ class ReferralForm(forms.Form):
     """A new referral or a change to a draft. The assessment, plan and outcome ratings can
     be shared only when the referral is made within an early-help episode."""
 
-    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    service = ModelChoiceField(queryset=Service.objects.none())
     reason = forms.CharField(
         label="Why are you referring the child?",
         help_text="What you are worried about, and what help you hope the service gives",
@@ -222,7 +222,7 @@ class WithdrawForm(forms.Form):
 class ReferAgainForm(forms.Form):
     """After a decline: another service, the one suggested by default."""
 
-    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    service = ModelChoiceField(queryset=Service.objects.none())
 
     def __init__(self, *args: Any, services: QuerySet[Service], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -47,6 +47,7 @@ def _referrals() -> QuerySet[Referral]:
         "episode",
         "suggested_service",
         "follows__service",
+        "consent",
     )
 
 
@@ -148,6 +149,9 @@ class ReferralPage:
     may_download_pack: bool
     may_export_fhir: bool
     followed_by: list[Referral] = field(default_factory=list)
+    # Consent records (issue 6): a link to the child's consent records, for whoever may
+    # see the child (not the receiving service's staff through the referral alone).
+    may_view_consents: bool = False
 
 
 def referral_page(*, practitioner: Practitioner, referral_id: int, path: str) -> ReferralPage:
@@ -186,6 +190,7 @@ def referral_page(*, practitioner: Practitioner, referral_id: int, path: str) ->
         may_download_pack=bool(policy.can_download_referral_pack(practitioner, referral)),
         may_export_fhir=bool(policy.can_export_referral_fhir(practitioner, referral)),
         followed_by=followed_by,
+        may_view_consents=bool(policy.can_view_child_consents(practitioner, referral.child)),
     )
 
 

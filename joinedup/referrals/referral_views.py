@@ -20,6 +20,7 @@ from joinedup.referrals import lifecycle, referral_selectors
 from joinedup.referrals.lifecycle import InvalidTransition
 from joinedup.referrals.referral_forms import ReferAgainForm, ReferralForm, WithdrawForm
 from joinedup.sharing import policy
+from joinedup.sharing.models import ConsentPosition
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -143,15 +144,31 @@ def send_referral(request: AuthenticatedRequest, draft_referral_id: int) -> Http
         practitioner=request.user, referral_id=draft_referral_id, path=request.get_full_path()
     )
     problems: list[str] = []
+    # Sharing without consent (issue 6): on a lawful reason the referrer says here why
+    # consent was not sought or was overridden; it goes to their supervisor to confirm.
+    consent_position = request.POST.get("consent_position", "")
+    consent_position_error = ""
     if request.method == "POST":
         decision = policy.can_send_referral(request.user, check.referral)
         policy.require(decision)
         try:
-            referral = lifecycle.send_referral(check.referral, by=request.user, decision=decision)
+            referral = lifecycle.send_referral(
+                check.referral,
+                by=request.user,
+                decision=decision,
+                consent_position=consent_position,
+            )
         except InvalidTransition as refused:
             problems = [str(refused)]
         except ValidationError as problem:
-            problems = problem.messages
+            errors = dict(getattr(problem, "error_dict", {}))
+            if "consent_position" in errors:
+                consent_position_error = errors.pop("consent_position")[0].messages[0]
+                problems = [
+                    message for group in errors.values() for e in group for message in e.messages
+                ]
+            else:
+                problems = problem.messages
         else:
             where = (
                 "Download the referral pack and send it to the service."
@@ -162,7 +179,20 @@ def send_referral(request: AuthenticatedRequest, draft_referral_id: int) -> Http
                 request, f"Referral {referral.reference} sent to {referral.service.name}. {where}"
             )
             return redirect("referrals:referral", referral_id=referral.pk)
-    return render(request, "referrals/send_referral.html", {"check": check, "problems": problems})
+    return render(
+        request,
+        "referrals/send_referral.html",
+        {
+            "check": check,
+            "problems": problems,
+            "consent_positions": ConsentPosition.choices,
+            "consent_position": consent_position,
+            "consent_position_error": consent_position_error,
+        },
+        # A refused send shows its problems as before (200); a missing answer on this
+        # page is a form error (400).
+        status=400 if consent_position_error else 200,
+    )
 
 
 # Withdrawing -------------------------------------------------------------------------------------

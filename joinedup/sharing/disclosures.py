@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from joinedup.sharing.chain import schedule_seal
 from joinedup.sharing.models import Disclosure
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def record_disclosure(*, child: Child, **details: Unpack[DisclosureDetails]) -> 
     _require_transaction()
     disclosure = _disclosure(child, **details)
     disclosure.save()
+    schedule_seal()
     return disclosure
 
 
@@ -49,6 +51,7 @@ def record_disclosures(*, children: Iterable[Child], **details: Unpack[Disclosur
     however many children. Call it inside the transaction that discloses."""
     _require_transaction()
     Disclosure.objects.bulk_create(_disclosure(child, **details) for child in children)
+    schedule_seal()
 
 
 def _require_transaction() -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from joinedup.casework.models import (
@@ -41,7 +41,14 @@ from joinedup.children.models import (
 )
 from joinedup.partnerships.models import Membership, MembershipRole, Partnership, Sector
 from joinedup.referrals.models import LIVE_STATUSES, Referral, ReferralStatus, Service
-from joinedup.sharing.models import AccessBasis, BreakGlassAccess, StatedReason
+from joinedup.sharing.models import (
+    AccessBasis,
+    BreakGlassAccess,
+    Consent,
+    SharingDecision,
+    StatedReason,
+    current_consent_q,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -52,6 +59,7 @@ if TYPE_CHECKING:
     from joinedup.partnerships.models import Agency
     from joinedup.referrals.models import ServiceImport
     from joinedup.sharing.models import AccessRecord
+    from joinedup.toolkit.models import Exercise
 
     User = Practitioner | AnonymousUser
 
@@ -70,9 +78,11 @@ DENIED = Decision(False)
 
 
 def require(decision: Decision | bool, message: str = "") -> None:
-    """Stop the request with 403 Forbidden unless the decision allows it."""
+    """Stop the request with 403 Forbidden unless the decision allows it. A refusal that
+    gives its reason (access that lapsed, say) tells the user why."""
     if not decision:
-        raise PermissionDenied(message or "You do not have access to this page.")
+        reason = decision.reason if isinstance(decision, Decision) else ""
+        raise PermissionDenied(reason or message or "You do not have access to this page.")
 
 
 def _is_practitioner(user: User) -> TypeGuard[Practitioner]:
@@ -96,7 +106,7 @@ def visible_children_filter(user: User) -> Q:
         practitioner=user,
         episode__status=EpisodeStatus.OPEN,
         episode__episode_children__child=OuterRef("pk"),
-    )
+    ).filter(team_access_q())
     # Retention: an archived record leaves every practitioner's lists (live_children_q).
     return (Q(Exists(involved)) | Q(Exists(on_team))) & live_children_q()
 
@@ -216,6 +226,58 @@ def can_review_break_glass_access(user: User, access: BreakGlassAccess) -> Decis
     )
 
 
+# Sharing without consent (issue 6) -------------------------------------------------------
+#
+# A decision to share a child's information without consent is confirmed by the decider's
+# supervisor (professional supervisor, else line manager: SharingDecision.supervisor).
+# When there is none, or once the time to confirm has passed (escalated), a current data
+# protection lead of a partnership the decider belongs to may confirm it instead. Nobody
+# confirms their own decision. Anyone practising may open the queue: it lists only the
+# decisions waiting for them (sharing.sharing_decisions).
+
+
+def can_view_sharing_decision_queue(user: User) -> Decision:
+    if not _is_practitioner(user) or user.is_superuser:
+        return DENIED
+    return Decision(True)
+
+
+def confirmable_sharing_decisions_filter(user: User) -> Q:
+    """A filter on SharingDecision: those this user may confirm (confirmed or not)."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return Q(pk__in=[])
+    decider_in_led_partnership = Membership.objects.current().filter(
+        practitioner=OuterRef("decided_by"),
+        partnership__in=_data_protection_partnerships(user),
+    )
+    as_lead = (Q(supervisor__isnull=True) | Q(escalated_at__isnull=False)) & Q(
+        Exists(decider_in_led_partnership)
+    )
+    return (Q(supervisor=user) | as_lead) & ~Q(decided_by=user)
+
+
+def can_confirm_sharing_decision(user: User, decision: SharingDecision) -> Decision:
+    """Confirming one decision (and reading it): its supervisor, or a data protection lead
+    of the decider's partnership when there is no supervisor or it was escalated."""
+    if not _is_practitioner(user) or user.is_superuser or decision.decided_by_id == user.pk:
+        return DENIED
+    if decision.supervisor_id == user.pk:
+        return Decision(
+            True,
+            basis=AccessBasis.SHARING_REVIEW,
+            reason="Supervisor confirming a decision to share without consent",
+        )
+    if not SharingDecision.objects.filter(
+        confirmable_sharing_decisions_filter(user), pk=decision.pk
+    ).exists():
+        return DENIED
+    return Decision(
+        True,
+        basis=AccessBasis.SHARING_REVIEW,
+        reason="Data protection lead confirming a decision to share without consent",
+    )
+
+
 def can_end_involvement(user: User, involvement: Involvement) -> Decision:
     """Practitioners mark their own involvement as ended (as the child index allows)."""
     if not _is_practitioner(user):
@@ -292,17 +354,10 @@ def can_manage_accounts(user: User) -> Decision:
 
 
 def requires_two_factor(user: User) -> bool:
-    """Administrators, coordinators and data managers (who send agencies' records in bulk)
-    must use two-factor authentication; others may."""
-    if not _is_practitioner(user):
-        return False
-    if user.is_superuser or user.is_data_manager:
-        return True
-    return (
-        Membership.objects.current()
-        .filter(practitioner=user, role=MembershipRole.COORDINATOR)
-        .exists()
-    )
+    """Every practitioner must use two-factor authentication: anyone signed in can search
+    the child index and open records, so a password alone (phished, guessed or reused)
+    must never be enough."""
+    return _is_practitioner(user)
 
 
 def can_read_notification(user: User, notification: Notification) -> Decision:
@@ -844,6 +899,54 @@ def can_view_service_import(user: User, service_import: ServiceImport) -> Decisi
 # chosen, the opener does).
 
 
+# Consent (issue 6): a team member from another agency sees the episode's information only
+# while the family's consent to sharing with them is in force — with the team's agencies,
+# or with their agency by name. Withdrawal or expiry ends it on that day: every check
+# below reads team_access_q, so the next request is refused and says why. The lead
+# professional and the practitioner who opened the episode keep access: the information
+# is their own agency's, and someone must be able to close the episode or seek consent again.
+
+
+def team_access_q(on: date | None = None) -> Q:
+    """A filter on TeamMember: memberships that let the member see the episode today."""
+    consented = Consent.objects.filter(
+        current_consent_q(on), episode=OuterRef("episode"), for_sharing=True
+    ).filter(Q(to_team=True) | Q(agencies=OuterRef("agency")))
+    return (
+        Q(practitioner=F("episode__lead_professional"))
+        | Q(practitioner=F("episode__opened_by"))
+        | Q(Exists(consented))
+    )
+
+
+def _consent_lapsed_decision(user: Practitioner, episode: Episode) -> Decision:
+    """The refusal for a current team member whose access ended with the family's consent."""
+    if not TeamMember.objects.current().filter(practitioner=user, episode=episode).exists():
+        return DENIED
+    latest = (
+        Consent.objects.filter(episode=episode, for_sharing=True, superseded_at__isnull=True)
+        .order_by("-given_on", "-pk")
+        .first()
+    )
+    if latest is None:
+        what = "no consent to sharing with the team's agencies is recorded"
+    elif latest.withdrawn_on is not None and latest.withdrawn_on <= timezone.localdate():
+        what = f"the family withdrew consent to sharing on {latest.withdrawn_on:%-d %B %Y}"
+    elif latest.expires_on is not None and latest.expires_on <= timezone.localdate():
+        what = f"the family's consent to sharing expired on {latest.expires_on:%-d %B %Y}"
+    else:
+        what = "the family's consent to sharing does not cover your agency"
+    lead = episode.lead_professional or episode.opened_by
+    return Decision(
+        False,
+        reason=(
+            f"You can no longer see this early help episode: {what}. You are still on the "
+            f"team, but its information is not shared with you. {lead} (the lead "
+            "professional) can tell you more."
+        ),
+    )
+
+
 def _current_team_membership_for_child(user: Practitioner, child: Child) -> TeamMember | None:
     return (
         TeamMember.objects.current()
@@ -852,6 +955,7 @@ def _current_team_membership_for_child(user: Practitioner, child: Child) -> Team
             episode__status=EpisodeStatus.OPEN,
             episode__episode_children__child=child,
         )
+        .filter(team_access_q())
         .order_by("joined_on")
         .first()
     )
@@ -874,6 +978,7 @@ def current_team_membership(user: User, episode: Episode) -> TeamMember | None:
     return (
         TeamMember.objects.current()
         .filter(practitioner=user, episode=episode)
+        .filter(team_access_q())
         .order_by("joined_on")
         .first()
     )
@@ -901,6 +1006,8 @@ def can_view_episode(user: User, episode: Episode) -> Decision:
             decision = can_view_child(user, link.child)
             if decision:
                 return decision
+    if episode.is_open:
+        return _consent_lapsed_decision(user, episode)
     return DENIED
 
 
@@ -997,7 +1104,7 @@ def visible_plan_actions_filter(user: User, prefix: str = "desired_outcome__need
         current_team_member_q(),
         practitioner=user,
         episode_id=OuterRef(f"{prefix}pk"),
-    )
+    ).filter(team_access_q())
     return Q(**{f"{prefix}status": EpisodeStatus.OPEN}) & Q(Exists(on_team))
 
 
@@ -1325,7 +1432,27 @@ def _referrer_decision(referral: Referral) -> Decision:
     )
 
 
+def _referral_consent_lapsed(referral: Referral) -> Decision | None:
+    """Consent (issue 6): a referral sent with the family's consent is seen by the service
+    only while that consent is in force; withdrawal or expiry ends the service's access
+    through the referral at once. Referrals shared on a lawful reason carry no consent."""
+    consent = referral.consent
+    if consent is None or consent.is_in_force():
+        return None
+    return Decision(
+        False,
+        reason=(
+            f"You can no longer see referral {referral.reference}: the family's consent to "
+            f"sharing it is no longer in force ({consent.status.lower()}). The referrer, "
+            f"{referral.referrer}, can tell you more."
+        ),
+    )
+
+
 def _receiving_decision(referral: Referral) -> Decision:
+    lapsed = _referral_consent_lapsed(referral)
+    if lapsed is not None:
+        return lapsed
     return Decision(
         True,
         basis=AccessBasis.RECEIVING_SERVICE,
@@ -1476,7 +1603,8 @@ def receiving_referrals_filter(user: User) -> Q:
     staff = Service.maintainers.through.objects.filter(
         service_id=OuterRef("service_id"), practitioner_id=user.pk
     )
-    return Q(status__in=list(LIVE_STATUSES)) & Q(Exists(staff))
+    consent_in_force = Q(consent__isnull=True) | current_consent_q(prefix="consent__")
+    return Q(status__in=list(LIVE_STATUSES)) & Q(Exists(staff)) & consent_in_force
 
 
 def visible_referrals_filter(user: User) -> Q:
@@ -1562,6 +1690,42 @@ def can_view_disclosures(user: User, child: Child) -> Decision:
     return can_view_child(user, child)
 
 
+# Consent records (issue 6) ---------------------------------------------------------------
+
+# Whoever may see the child reads the child's consent records (every consent about them,
+# with its versions); reading them is a read of the record. Recording, changing and
+# withdrawing a consent need a relationship with the child — a current involvement or a
+# place on the team around the child — not a stated reason or emergency access: those
+# open the record to read it, not to speak for the family. A consent naming a sensitive
+# service or agency (that the child was referred there is itself the sensitive fact) is
+# shown only to whoever recorded it, as for referrals (child_page_referrals_filter).
+
+
+def can_view_child_consents(user: User, child: Child) -> Decision:
+    return can_view_child(user, child)
+
+
+def can_manage_child_consents(user: User, child: Child) -> Decision:
+    """Recording a consent for the child, and changing or withdrawing one about them."""
+    if not _is_practitioner(user) or user.is_superuser:
+        return DENIED
+    decision = can_view_child(user, child)
+    if decision.basis in {AccessBasis.INVOLVEMENT, AccessBasis.TEAM_MEMBERSHIP}:
+        return decision
+    return DENIED
+
+
+def visible_consents_filter(user: User) -> Q:
+    """A filter on Consent: those listed on the child's consent records to this user."""
+    if not _is_practitioner(user):
+        return Q(pk__in=[])
+    to_services = Consent.services.through.objects.filter(consent_id=OuterRef("pk"))
+    sensitive_service = to_services.exclude(service__agency__sensitive_service="")
+    to_agencies = Consent.agencies.through.objects.filter(consent_id=OuterRef("pk"))
+    sensitive_agency = to_agencies.exclude(agency__sensitive_service="")
+    return Q(recorded_by=user) | (~Q(Exists(sensitive_service)) & ~Q(Exists(sensitive_agency)))
+
+
 # Audit viewers and anomaly flags (issue 6) ----------------------------------------------
 #
 # A child's audit (every access record: who, when, what, why) is read by the data managers
@@ -1626,3 +1790,50 @@ def can_view_practitioner_audit(user: User, practitioner: Practitioner) -> Decis
 def can_review_access_anomalies(user: User) -> Decision:
     """The anomaly flags of a partnership's members: a current data protection lead."""
     return can_review_break_glass(user)
+
+
+# Partnership toolkit (issue 7) -----------------------------------------------------------
+#
+# A partnership's group exercises (diamond ranking, force-field analysis, SWOT) are its own
+# business: its current members, whatever their role, see them, start them and take part.
+# Whoever started an exercise, and the partnership's coordinators, reword its statements
+# and close or reopen it. A closed exercise is a record: nobody adds to it.
+
+
+def is_current_member_of(user: User, partnership: Partnership) -> bool:
+    if not _is_practitioner(user):
+        return False
+    return Membership.objects.current().filter(partnership=partnership, practitioner=user).exists()
+
+
+def can_list_toolkits(user: User) -> Decision:
+    """Every practitioner has a toolkit page listing their own partnerships (not a system
+    administrator: that role belongs to no partnership)."""
+    return Decision(_is_practitioner(user) and not user.is_superuser)
+
+
+def can_view_toolkit(user: User, partnership: Partnership) -> Decision:
+    return Decision(is_current_member_of(user, partnership))
+
+
+def can_run_exercise(user: User, partnership: Partnership) -> Decision:
+    """Any current member may start an exercise for the partnership."""
+    return Decision(is_current_member_of(user, partnership))
+
+
+def can_contribute_to_exercise(user: User, exercise: Exercise) -> Decision:
+    if not is_current_member_of(user, exercise.partnership):
+        return DENIED
+    if not exercise.is_open:
+        return Decision(False, reason="This exercise has been closed: nothing more can be added.")
+    return Decision(True)
+
+
+def can_manage_exercise(user: User, exercise: Exercise) -> Decision:
+    """Rewording statements and closing or reopening: the member who started the exercise
+    or a coordinator of the partnership."""
+    if not is_current_member_of(user, exercise.partnership):
+        return DENIED
+    return Decision(
+        exercise.created_by_id == user.pk or is_coordinator_of(user, exercise.partnership)
+    )

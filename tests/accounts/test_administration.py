@@ -210,7 +210,7 @@ def test_nobody_can_be_their_own_line_manager(admin_client, practitioner):
 
 def test_deactivating_and_reactivating(admin_client, practitioner, sign_in):
     session = Client()
-    session.force_login(practitioner)
+    sign_in_verified(session, practitioner)
     assert session.get(reverse("home")).status_code == 200
 
     response = admin_client.post(

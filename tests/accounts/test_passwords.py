@@ -83,7 +83,7 @@ def test_changing_your_password_keeps_you_signed_in(
 
 def test_changing_your_password_ends_other_sessions(client, practitioner, password):
     other = Client()
-    other.force_login(practitioner)
+    sign_in_verified(other, practitioner)
     assert other.get(reverse("home")).status_code == 200
     sign_in_verified(client, practitioner)
     client.post(

@@ -27,24 +27,24 @@ def test_session_settings():
     assert settings.SESSION_ABSOLUTE_TIMEOUT > settings.SESSION_IDLE_TIMEOUT
 
 
-def test_the_absolute_clock_starts_at_sign_in(client, practitioner, sign_in):
+def test_the_absolute_clock_starts_at_sign_in(client, practitioner, sign_in_with_code):
     before = time.time()
-    sign_in("nurse")
+    sign_in_with_code("nurse")
     assert before <= client.session[SESSION_STARTED_KEY] <= time.time()
 
 
-def test_the_absolute_clock_restarts_at_each_sign_in(client, practitioner, sign_in):
-    sign_in("nurse")
+def test_the_absolute_clock_restarts_at_each_sign_in(client, practitioner, sign_in_with_code):
+    sign_in_with_code("nurse")
     session = client.session
     session[SESSION_STARTED_KEY] = time.time() - 3600
     session.save()
     client.post(reverse("accounts:sign-out"))
-    sign_in("nurse")
+    sign_in_with_code("nurse")
     assert client.session[SESSION_STARTED_KEY] > time.time() - 60
 
 
-def test_a_session_past_its_absolute_limit_is_signed_out(client, practitioner, sign_in):
-    sign_in("nurse")
+def test_a_session_past_its_absolute_limit_is_signed_out(client, practitioner, sign_in_with_code):
+    sign_in_with_code("nurse")
     assert client.get(reverse("home")).status_code == 200
     session = client.session
     too_long = settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds() + 60
@@ -65,8 +65,8 @@ def test_a_session_past_its_absolute_limit_is_signed_out(client, practitioner, s
     )
 
 
-def test_a_session_within_its_absolute_limit_carries_on(client, practitioner, sign_in):
-    sign_in("nurse")
+def test_a_session_within_its_absolute_limit_carries_on(client, practitioner, sign_in_with_code):
+    sign_in_with_code("nurse")
     session = client.session
     session[SESSION_STARTED_KEY] = (
         time.time() - settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds() + 120
@@ -75,16 +75,16 @@ def test_a_session_within_its_absolute_limit_carries_on(client, practitioner, si
     assert client.get(reverse("home")).status_code == 200
 
 
-def test_activity_does_not_extend_the_absolute_limit(client, practitioner, sign_in):
-    sign_in("nurse")
+def test_activity_does_not_extend_the_absolute_limit(client, practitioner, sign_in_with_code):
+    sign_in_with_code("nurse")
     started = client.session[SESSION_STARTED_KEY]
     client.get(reverse("home"))
     client.get(reverse("accounts:security"))
     assert client.session[SESSION_STARTED_KEY] == started
 
 
-def test_a_post_past_the_absolute_limit_is_not_carried_out(client, practitioner, sign_in):
-    sign_in("nurse")
+def test_a_post_past_the_absolute_limit_is_not_carried_out(client, practitioner, sign_in_with_code):
+    sign_in_with_code("nurse")
     session = client.session
     session[SESSION_STARTED_KEY] = (
         time.time() - settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds() - 60
@@ -104,8 +104,8 @@ def test_a_session_signed_in_elsewhere_gets_a_start_time(client, practitioner):
     assert SESSION_STARTED_KEY in client.session
 
 
-def test_an_idle_session_expires(client, practitioner, sign_in):
-    sign_in("nurse")
+def test_an_idle_session_expires(client, practitioner, sign_in_with_code):
+    sign_in_with_code("nurse")
     assert client.get(reverse("home")).status_code == 200
     Session.objects.filter(session_key=client.session.session_key).update(
         expire_date=timezone.now() - datetime.timedelta(seconds=1)
@@ -115,8 +115,8 @@ def test_an_idle_session_expires(client, practitioner, sign_in):
     assert response.headers["Location"].startswith(reverse("accounts:sign-in"))
 
 
-def test_each_request_renews_the_idle_timeout(client, practitioner, sign_in):
-    sign_in("nurse")
+def test_each_request_renews_the_idle_timeout(client, practitioner, sign_in_with_code):
+    sign_in_with_code("nurse")
     key = client.session.session_key
     Session.objects.filter(session_key=key).update(
         expire_date=timezone.now() + datetime.timedelta(seconds=60)
@@ -127,12 +127,12 @@ def test_each_request_renews_the_idle_timeout(client, practitioner, sign_in):
     assert remaining <= settings.SESSION_IDLE_TIMEOUT
 
 
-def test_the_session_key_changes_at_sign_in(client, practitioner, sign_in):
+def test_the_session_key_changes_at_sign_in(client, practitioner, sign_in_with_code):
     session = client.session
     session["visited"] = True
     session.save()
     before = session.session_key
     assert before
-    sign_in("nurse")
+    sign_in_with_code("nurse")
     assert client.session.session_key != before
     assert not Session.objects.filter(session_key=before).exists()

@@ -10,11 +10,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from joinedup.accounts.forms import WRONG_CREDENTIALS
 from joinedup.accounts.middleware import SESSION_STARTED_KEY
+from tests.accounts.conftest import totp_code
 from tests.factories import PractitionerFactory
 
 pytestmark = pytest.mark.django_db
 
 LIMIT = settings.AXES_FAILURE_LIMIT
+SET_UP = reverse("accounts:set-up-two-factor")
+VERIFY = reverse("accounts:verify-two-factor")
 
 
 def test_sign_in_page_uses_gov_uk_form_markup(client):
@@ -27,19 +30,41 @@ def test_sign_in_page_uses_gov_uk_form_markup(client):
     assert 'autocomplete="current-password"' in content
 
 
-def test_signing_in_goes_home_and_records_the_time(client, practitioner, sign_in):
+def test_signing_in_asks_for_a_code_then_goes_home_and_records_the_time(
+    client, practitioner, sign_in
+):
+    device = TOTPDevice.objects.create(user=practitioner, name="Phone", confirmed=True)
     response = sign_in("nurse")
     assert response.status_code == 302
-    assert response.headers["Location"] == reverse("home")
+    assert response.headers["Location"] == VERIFY
     practitioner.refresh_from_db()
     assert practitioner.signed_in_at is not None
     assert client.session["_auth_user_id"] == str(practitioner.pk)
     assert SESSION_STARTED_KEY in client.session
+    # A password alone opens nothing.
+    assert client.get(reverse("home")).headers["Location"] == f"{VERIFY}?next=%2F"
+
+    response = client.post(VERIFY, {"code": totp_code(device)})
+    assert response.headers["Location"] == reverse("home")
     assert client.get(reverse("home")).status_code == 200
 
 
-def test_signing_in_honours_a_safe_next(practitioner, sign_in):
+def test_an_ordinary_practitioner_without_an_authenticator_must_set_one_up(
+    client, practitioner, sign_in
+):
+    response = sign_in("nurse", next="/children/")
+    assert response.headers["Location"] == f"{SET_UP}?next=%2Fchildren%2F"
+    for url in (reverse("home"), "/children/", reverse("accounts:security")):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.headers["Location"] == SET_UP
+
+
+def test_signing_in_honours_a_safe_next(client, practitioner, sign_in):
+    device = TOTPDevice.objects.create(user=practitioner, name="Phone", confirmed=True)
     response = sign_in("nurse", next="/partnerships/")
+    assert response.headers["Location"] == f"{VERIFY}?next=%2Fpartnerships%2F"
+    response = client.post(VERIFY, {"code": totp_code(device), "next": "/partnerships/"})
     assert response.headers["Location"] == "/partnerships/"
 
 
@@ -47,8 +72,9 @@ def test_signing_in_honours_a_safe_next(practitioner, sign_in):
     "unsafe", ["https://evil.example/", "//evil.example/path", "javascript:alert(1)"]
 )
 def test_signing_in_ignores_a_next_that_leaves_the_site(practitioner, sign_in, unsafe):
+    TOTPDevice.objects.create(user=practitioner, name="Phone", confirmed=True)
     response = sign_in("nurse", next=unsafe)
-    assert response.headers["Location"] == reverse("home")
+    assert response.headers["Location"] == VERIFY
 
 
 def test_anonymous_visitors_are_sent_to_sign_in_with_next(client):

@@ -26,12 +26,18 @@ def _reset_throttle(device: TOTPDevice) -> None:
     )
 
 
-def test_two_factor_is_optional_for_practitioners(client, practitioner, sign_in):
-    sign_in("nurse")
-    assert client.get(reverse("home")).status_code == 200
-    page = client.get(reverse("accounts:security")).content.decode()
-    assert 'govuk-tag--grey">Off' in page
-    assert "Turn on two-factor authentication" in page
+def test_an_ordinary_practitioner_must_set_up_two_factor_before_anything_else(
+    client, practitioner, sign_in
+):
+    assert sign_in("nurse").headers["Location"] == SET_UP
+    for url in (reverse("home"), reverse("accounts:security"), "/children/", "/partnerships/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.headers["Location"] == SET_UP
+    page = client.get(SET_UP).content.decode()
+    assert "Everyone who uses Joined Up must use two-factor authentication" in page
+    # There is no way back to an account without it.
+    assert "Cancel and go back to your account" not in page
 
 
 def test_set_up_journey_with_a_real_code(client, practitioner, sign_in):
@@ -62,7 +68,7 @@ def test_set_up_journey_with_a_real_code(client, practitioner, sign_in):
     _reset_throttle(device)
     response = client.post(SET_UP, {"code": totp_code(device)})
     assert response.status_code == 302
-    assert response.headers["Location"] == reverse("accounts:security")
+    assert response.headers["Location"] == reverse("home")
     device.refresh_from_db()
     assert device.confirmed
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
@@ -144,8 +150,8 @@ def test_an_unverified_session_cannot_set_up_a_second_authenticator(client, prac
     assert TOTPDevice.objects.filter(user=practitioner).count() == 1
 
 
-@pytest.mark.parametrize("role", ["coordinator", "administrator"])
-def test_coordinators_and_administrators_must_set_up_two_factor(client, request, role):
+@pytest.mark.parametrize("role", ["practitioner", "coordinator", "administrator"])
+def test_everyone_must_set_up_two_factor(client, request, role):
     person = request.getfixturevalue(role)
     client.force_login(person)
     for url in (reverse("home"), reverse("accounts:security"), "/partnerships/"):
@@ -166,21 +172,16 @@ def test_a_coordinator_is_sent_on_after_setting_up(client, coordinator, sign_in)
     assert client.get(reverse("home")).status_code == 200
 
 
-def test_a_practitioner_can_turn_two_factor_off(client, practitioner):
-    sign_in_verified(client, practitioner)
-    assert client.get(reverse("accounts:turn-off-two-factor")).status_code == 405
-    response = client.post(reverse("accounts:turn-off-two-factor"))
-    assert response.status_code == 302
-    assert not TOTPDevice.objects.filter(user=practitioner).exists()
-    assert client.get(reverse("home")).status_code == 200
-
-
-def test_a_coordinator_cannot_turn_two_factor_off(client, coordinator):
-    sign_in_verified(client, coordinator)
+@pytest.mark.parametrize("role", ["practitioner", "coordinator", "administrator"])
+def test_nobody_can_turn_two_factor_off(client, request, role):
+    person = request.getfixturevalue(role)
+    sign_in_verified(client, person)
     page = client.get(reverse("accounts:security")).content.decode()
+    assert 'govuk-tag--green">On' in page
     assert "Turn off two-factor authentication" not in page
+    assert client.get(reverse("accounts:turn-off-two-factor")).status_code == 405
     assert client.post(reverse("accounts:turn-off-two-factor")).status_code == 403
-    assert TOTPDevice.objects.filter(user=coordinator).exists()
+    assert TOTPDevice.objects.filter(user=person).exists()
 
 
 def test_setting_up_again_when_already_on_goes_to_your_account(client, practitioner):
@@ -189,10 +190,10 @@ def test_setting_up_again_when_already_on_goes_to_your_account(client, practitio
     assert response.headers["Location"] == reverse("accounts:security")
 
 
-def test_verify_page_for_someone_without_a_device_moves_on(client, practitioner):
+def test_verify_page_for_someone_without_a_device_sends_them_to_set_up(client, practitioner):
     client.force_login(practitioner)
-    response = client.get(VERIFY)
-    assert response.headers["Location"] == reverse("home")
+    response = client.get(VERIFY, {"next": "/children/"})
+    assert response.headers["Location"] == f"{SET_UP}?next=%2Fchildren%2F"
 
 
 def test_an_administrator_can_reset_someone_elses_two_factor(
@@ -202,9 +203,9 @@ def test_an_administrator_can_reset_someone_elses_two_factor(
     url = reverse("accounts:manage-reset-two-factor", kwargs={"practitioner_id": practitioner.pk})
     assert admin_client.post(url).status_code == 302
     assert not TOTPDevice.objects.filter(user=practitioner).exists()
-    # Their session is no longer verified by a device that has gone; as a practitioner
-    # they may carry on without two-factor.
-    assert client.get(reverse("home")).status_code == 200
+    # Their session is no longer verified by a device that has gone: they must set up a
+    # new authenticator before going on.
+    assert client.get(reverse("home")).headers["Location"] == SET_UP
 
     own = reverse("accounts:manage-reset-two-factor", kwargs={"practitioner_id": administrator.pk})
     response = admin_client.post(own, follow=True)

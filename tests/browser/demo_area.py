@@ -1,6 +1,6 @@
 """The data the browser tests run against: the demo area from `manage.py load_demo`, small,
-with its three logins `practitioner`, `coordinator` and `admin` (one shared password; the
-coordinator and admin have confirmed TOTP devices)."""
+with its logins such as `practitioner`, `coordinator` and `admin` (one shared password; every
+demo account has a confirmed TOTP device, as everyone must use two-factor authentication)."""
 
 from __future__ import annotations
 

@@ -195,8 +195,9 @@ def totp_token(username: str) -> str:
 
 
 def sign_in(page: Page, username: str, password: str, checker: PageChecker | None = None) -> None:
-    """Signs in through the real sign-in page and, when the account uses two-factor
-    authentication, enters the current code on the verify page. With a checker, the verify
+    """Signs in through the real sign-in page, then (everyone must use two-factor
+    authentication) enters the current code on the verify page, or, for someone without an
+    authenticator yet, sets one up with the key the page shows. With a checker, the two-factor
     page is checked (and screenshotted) on the way."""
     page.goto(reverse("accounts:sign-in"))
     page.get_by_label("Username").fill(username)
@@ -207,10 +208,24 @@ def sign_in(page: Page, username: str, password: str, checker: PageChecker | Non
         if checker is not None:
             checker.check(f"{username}-two-factor-verify")
         enter_two_factor_code(page, username)
+    elif "/two-factor/set-up/" in page.url:
+        if checker is not None:
+            checker.check(f"{username}-two-factor-set-up")
+        set_up_two_factor(page)
     assert "/accounts/sign-in/" not in page.url and "/two-factor/" not in page.url, (
         f"{username} did not get past sign-in; still at {page.url}: "
         + page.locator("main").inner_text()[:500]
     )
+
+
+def set_up_two_factor(page: Page) -> None:
+    """On the two-factor set-up page: types in the key as someone who cannot scan the QR
+    code would, then the code their app shows."""
+    page.get_by_text("I cannot scan the QR code").click()
+    setup_key = page.locator("#secret-key").inner_text()
+    page.get_by_label("Code from your authenticator app").fill(totp_from_setup_key(setup_key))
+    page.locator("main form button[type='submit']").first.click()
+    page.wait_for_load_state("load")
 
 
 def enter_two_factor_code(page: Page, username: str) -> None:

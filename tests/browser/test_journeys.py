@@ -128,21 +128,23 @@ def test_wrong_password_shows_the_error_summary(page: Page, demo) -> None:
     expect(page).to_have_url(re.compile(r"/accounts/sign-in/"))
 
 
-def test_new_coordinator_must_set_up_two_factor(
+@pytest.mark.parametrize("username", ["coordinator", "practitioner"])
+def test_someone_without_an_authenticator_must_set_up_two_factor(
     page: Page,
     demo,
     checker: PageChecker,
+    username: str,
 ) -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    # A coordinator whose authenticator was reset (or who never had one).
-    TOTPDevice.objects.filter(user__username="coordinator").delete()
+    # Someone whose authenticator was reset (or who never had one): everyone must use one.
+    TOTPDevice.objects.filter(user__username=username).delete()
     page.goto(reverse("accounts:sign-in"))
-    page.get_by_label("Username").fill("coordinator")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(demo.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/accounts/two-factor/set-up/"))
-    checker.check("coordinator-two-factor-set-up")
+    checker.check(f"{username}-two-factor-set-up")
 
     # They cannot go anywhere else first.
     page.goto(reverse("children:list"))
@@ -156,6 +158,17 @@ def test_new_coordinator_must_set_up_two_factor(
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Two-factor authentication is on"
     )
-    checker.check("coordinator-two-factor-set-up-done")
-    assert TOTPDevice.objects.filter(user__username="coordinator", confirmed=True).exists()
+    checker.check(f"{username}-two-factor-set-up-done")
+    assert TOTPDevice.objects.filter(user__username=username, confirmed=True).exists()
     checker.assert_no_problems()
+
+
+def test_the_sign_in_helper_sets_up_an_authenticator_for_anyone_without_one(
+    page: Page, demo
+) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user__username="grace.adeyemi").delete()
+    sign_in(page, "grace.adeyemi", demo.password)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert TOTPDevice.objects.filter(user__username="grace.adeyemi", confirmed=True).exists()

@@ -139,7 +139,10 @@ def test_consent_is_recorded_and_withdrawal_takes_effect(client):
     consent.refresh_from_db()
     assert consent.withdrawn_on == timezone.localdate()
     page = client.get(reverse("casework:episode", args=[episode.pk])).content.decode()
-    assert "Consent withdrawn" in page and "Changed their mind" in page
+    assert f"Withdrawn on {timezone.localdate():%d %b %Y}" in page
+    assert "Changed their mind" in page
+    # The colleague on the team, from another agency, loses access at once.
+    assert not policy.can_view_episode(colleague, episode)
     # Sharing with another agency is refused from now on.
     newcomer = PractitionerFactory()
     response = client.post(

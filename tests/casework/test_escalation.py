@@ -13,7 +13,6 @@ from django.utils import timezone
 from joinedup.casework import escalation, services
 from joinedup.casework.models import (
     ClosureReason,
-    Consent,
     Episode,
     EpisodeStatus,
     StepDown,
@@ -23,7 +22,7 @@ from joinedup.casework.models import (
 )
 from joinedup.partnerships.models import AgencyKind, Sector
 from joinedup.sharing import policy
-from joinedup.sharing.models import AccessAction, AccessRecord
+from joinedup.sharing.models import AccessAction, AccessRecord, Consent
 from tests.casework.test_plan import team
 from tests.factories import AgencyFactory, ChildFactory, InvolvementFactory, PractitionerFactory
 from tests.queries import count_queries

@@ -9,6 +9,7 @@ from joinedup.children import selectors
 from joinedup.sharing.models import AccessAction, AccessRecord
 from tests.factories import ChildFactory, InvolvementFactory, PractitionerFactory
 from tests.queries import count_queries
+from tests.two_factor import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_practitioner_sees_everyone_involved_with_their_child(client):
     involvement = InvolvementFactory(role="Class teacher")
     other = InvolvementFactory(child=involvement.child, role="Health visitor")
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     response = client.get(reverse("children:detail", args=[involvement.child.pk]))
 
@@ -30,7 +31,7 @@ def test_practitioner_sees_everyone_involved_with_their_child(client):
 
 def test_viewing_a_child_writes_an_access_record_with_who_what_when_and_why(client):
     involvement = InvolvementFactory(role="School nurse")
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     client.get(reverse("children:detail", args=[involvement.child.pk]))
 
@@ -47,7 +48,7 @@ def test_access_lapses_the_day_the_involvement_ends(client):
     involvement = InvolvementFactory(
         started_on=today - datetime.timedelta(days=100), ended_on=today
     )
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     response = client.get(reverse("children:detail", args=[involvement.child.pk]))
 
@@ -58,7 +59,7 @@ def test_access_lapses_the_day_the_involvement_ends(client):
 def test_an_involvement_that_has_not_started_gives_no_access(client):
     today = timezone.localdate()
     involvement = InvolvementFactory(started_on=today + datetime.timedelta(days=7))
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     assert client.get(reverse("children:detail", args=[involvement.child.pk])).status_code == 403
 
@@ -66,7 +67,7 @@ def test_an_involvement_that_has_not_started_gives_no_access(client):
 def test_ending_your_own_involvement_removes_your_access(client):
     involvement = InvolvementFactory()
     child_url = reverse("children:detail", args=[involvement.child.pk])
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     response = client.post(
         reverse("children:end-involvement", args=[involvement.child.pk, involvement.pk]),
@@ -86,7 +87,7 @@ def test_ending_your_own_involvement_removes_your_access(client):
 def test_you_cannot_end_someone_elses_involvement(client):
     involvement = InvolvementFactory()
     colleague = InvolvementFactory(child=involvement.child)
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     response = client.post(
         reverse("children:end-involvement", args=[involvement.child.pk, colleague.pk])
@@ -105,7 +106,7 @@ def test_the_children_list_shows_only_current_involvements_and_records_the_listi
         practitioner=practitioner, started_on=today - datetime.timedelta(days=90), ended_on=today
     )
     not_mine = InvolvementFactory()
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
 
     page = client.get(reverse("children:list")).content.decode()
 
@@ -126,7 +127,7 @@ def test_children_visible_to_matches_the_single_record_rule():
 def test_children_list_queries_do_not_grow_with_the_number_of_children(client):
     practitioner = PractitionerFactory()
     InvolvementFactory(practitioner=practitioner)
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
     url = reverse("children:list")
     one = count_queries(client, url)
     InvolvementFactory.create_batch(20, practitioner=practitioner)
@@ -135,7 +136,7 @@ def test_children_list_queries_do_not_grow_with_the_number_of_children(client):
 
 def test_child_record_queries_do_not_grow_with_the_number_involved(client):
     involvement = InvolvementFactory()
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
     url = reverse("children:detail", args=[involvement.child.pk])
     one = count_queries(client, url)
     InvolvementFactory.create_batch(15, child=involvement.child)
@@ -164,7 +165,7 @@ def test_access_records_cannot_be_changed_or_deleted():
 def test_a_practitioner_with_no_relationship_is_offered_to_state_a_reason(client):
     child = ChildFactory()
     stranger = PractitionerFactory()
-    client.force_login(stranger)
+    sign_in_verified(client, stranger)
 
     response = client.get(reverse("children:detail", args=[child.pk]))
 
@@ -179,7 +180,7 @@ def test_a_stated_reason_opens_the_record_for_a_while_and_is_recorded_with_each_
 ):
     child = ChildFactory()
     stranger = PractitionerFactory()
-    client.force_login(stranger)
+    sign_in_verified(client, stranger)
 
     response = client.post(
         reverse("children:state-reason", args=[child.pk]),
@@ -205,14 +206,14 @@ def test_access_from_a_stated_reason_lapses(client):
         reason="An old reason that has lapsed",
         expires_at=timezone.now() - datetime.timedelta(minutes=1),
     )
-    client.force_login(stranger)
+    sign_in_verified(client, stranger)
 
     assert client.get(reverse("children:detail", args=[child.pk])).status_code == 403
 
 
 def test_a_reason_must_say_something(client):
     child = ChildFactory()
-    client.force_login(PractitionerFactory())
+    sign_in_verified(client, PractitionerFactory())
 
     response = client.post(reverse("children:state-reason", args=[child.pk]), {"reason": "x"})
 

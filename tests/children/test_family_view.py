@@ -196,3 +196,32 @@ def test_queries_do_not_grow_with_access_records(client, setting):
             reason="Involved",
         )
     assert count_queries(client, url(child)) == before
+
+
+def test_consents_show_who_gave_them_for_what_and_to_whom(client, setting):
+    child, teacher, manager, school = setting
+    from joinedup.sharing import consents
+
+    clinic = AgencyFactory(name="Riverside Sexual Health", sensitive_service="sexual_health")
+    given = consents.record_consent(
+        consents.ConsentTerms(
+            given_by_kind="parent_carer",
+            given_by_name="Pat Parent",
+            giver_reason="The child is seven",
+            given_on=timezone.localdate(),
+            for_sharing=True,
+            scope=["identity", "involvements"],
+            agencies=[school, clinic],
+        ),
+        recorded_by=teacher,
+        child=child,
+    )
+    consents.withdraw_consent(consent=given, withdrawn_by=teacher, reason="Changed mind")
+    text = page(client, manager, child).split('id="consents-heading"')[1]
+    text = text.split('id="shared-heading"')[0]
+    assert "Pat Parent (A parent or carer)" in text
+    assert "Mill Lane Primary" in text
+    # A sensitive service is not named to whoever reads the family's copy.
+    assert "Riverside Sexual Health" not in text
+    assert "A service (not named)" in text
+    assert "Withdrawn on" in text

@@ -18,6 +18,7 @@ from joinedup.sharing.models import AccessRecord
 from tests.children.index_support import link_records
 from tests.factories import AgencyFactory, ChildFactory, InvolvementFactory, PractitionerFactory
 from tests.queries import count_queries
+from tests.two_factor import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_sources_show_who_said_what_and_when_and_where_agencies_disagree(client)
             "Sex": "Female",
         },
     )
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     record = selectors.child_record(
         practitioner=involvement.practitioner, child_id=child.pk, path="/"
@@ -89,7 +90,7 @@ def test_invalid_values_are_shown_as_sent_and_marked(client):
         AgencyFactory(name="Clinic"),
         {"Record ID": "C1", "Given name": "Amy", "NHS number": "1234567890"},
     )
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     page = detail(client, involvement.child)
 
@@ -118,7 +119,7 @@ def test_contacts_setting_gp_and_reported_involvements_come_from_the_sources(cli
             "Involved from": "2024-09-02",
         },
     )
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     page = detail(client, involvement.child)
 
@@ -144,7 +145,7 @@ def test_who_is_involved_shows_contact_details_and_since_when(client):
     other = InvolvementFactory(child=involvement.child, role="Health visitor")
     other.practitioner.phone = "01632 960555"
     other.practitioner.save()
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     page = detail(client, involvement.child)
 
@@ -156,7 +157,7 @@ def test_who_is_involved_shows_contact_details_and_since_when(client):
 
 def test_early_help_indicator_is_a_seam_until_casework_exists(client):
     involvement = InvolvementFactory()
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     assert selectors.early_help_indicator(involvement.child) is None
     assert "No early help assessment is recorded in Joined Up" in detail(client, involvement.child)
@@ -169,10 +170,10 @@ def test_a_sensitive_involvement_is_seen_only_by_the_practitioner_until_consent(
         child=child, role="Sexual health nurse", sensitive_service=SensitiveService.SEXUAL_HEALTH
     )
 
-    client.force_login(mine.practitioner)
+    sign_in_verified(client, mine.practitioner)
     assert "Sexual health nurse" not in detail(client, child)
 
-    client.force_login(sensitive.practitioner)
+    sign_in_verified(client, sensitive.practitioner)
     own = detail(client, child)
     assert "Sexual health nurse" in own
     assert "Only you can see this until consent is recorded" in own
@@ -183,7 +184,7 @@ def test_a_sensitive_involvement_is_seen_only_by_the_practitioner_until_consent(
     assert sensitive.consent_recorded_on == timezone.localdate()
     assert sensitive.consent_recorded_by == sensitive.practitioner
 
-    client.force_login(mine.practitioner)
+    sign_in_verified(client, mine.practitioner)
     assert "Sexual health nurse" in detail(client, child)
 
 
@@ -192,7 +193,7 @@ def test_only_the_practitioner_involved_records_consent(client):
     sensitive = InvolvementFactory(
         child=mine.child, sensitive_service=SensitiveService.MENTAL_HEALTH
     )
-    client.force_login(mine.practitioner)
+    sign_in_verified(client, mine.practitioner)
 
     response = client.post(reverse("children:record-consent", args=[mine.child.pk, sensitive.pk]))
 
@@ -213,7 +214,7 @@ def test_a_sensitive_agency_makes_its_involvements_and_records_sensitive(client)
     worker = PractitionerFactory(home_agency=clinic)
     involvement = InvolvementFactory(child=child, practitioner=worker, role="Recovery worker")
     link_records(child, clinic, {"Record ID": "X1", "Given name": "Amy"})
-    client.force_login(mine.practitioner)
+    sign_in_verified(client, mine.practitioner)
 
     page = detail(client, child)
     assert "Recovery worker" not in page
@@ -235,7 +236,7 @@ def test_a_sensitive_agency_makes_its_involvements_and_records_sensitive(client)
 def test_the_page_reads_in_one_transaction_with_one_access_record(client):
     involvement = InvolvementFactory()
     link_records(involvement.child, AgencyFactory(), {"Record ID": "A", "Given name": "Amy"})
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     detail(client, involvement.child)
 
@@ -245,7 +246,7 @@ def test_the_page_reads_in_one_transaction_with_one_access_record(client):
 def test_the_page_makes_the_same_queries_however_many_sources_and_involvements(client):
     involvement = InvolvementFactory()
     child = involvement.child
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
     url = reverse("children:detail", args=[child.pk])
     link_records(child, AgencyFactory(), {"Record ID": "R0", "Given name": "Amy"})
     InvolvementFactory(child=child)
@@ -282,7 +283,7 @@ def test_ended_involvements_are_shown_as_ended(client):
         started_on=today - datetime.timedelta(days=100),
         ended_on=today - datetime.timedelta(days=1),
     )
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     page = detail(client, involvement.child)
 
@@ -295,6 +296,6 @@ def test_records_of_another_child_are_not_shown(client):
     link_records(
         ChildFactory(), AgencyFactory(name="Other School"), {"Record ID": "Z", "Given name": "Zed"}
     )
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
 
     assert "Other School" not in detail(client, involvement.child)

@@ -75,7 +75,7 @@ def test_an_archived_record_is_for_data_managers_only(client):
     Child.objects.filter(pk=child.pk).update(archived_on=TODAY)
     child.refresh_from_db()
 
-    client.force_login(involvement.practitioner)
+    sign_in_verified(client, involvement.practitioner)
     assert client.get(reverse("children:detail", args=[child.pk])).status_code == 403
     assert child.full_name not in client.get(reverse("children:list")).content.decode()
     assert not policy.can_state_reason(involvement.practitioner, child)

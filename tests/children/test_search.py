@@ -21,6 +21,7 @@ from tests.factories import (
     valid_nhs_number,
 )
 from tests.queries import count_queries
+from tests.two_factor import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +174,7 @@ def test_upn_is_looked_up_exactly():
 
 
 def test_an_invalid_nhs_number_gives_a_clear_error(client, practitioner):
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
     response = client.get(search_url(nhs_number="123 456 7890"))
     page = response.content.decode()
     assert response.status_code == 200
@@ -183,7 +184,7 @@ def test_an_invalid_nhs_number_gives_a_clear_error(client, practitioner):
 
 
 def test_an_empty_search_asks_for_something_to_search_with(client, practitioner):
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
     response = client.get(search_url(name="", postcode=""))
     page = response.content.decode()
     assert "There is a problem" in page
@@ -209,7 +210,7 @@ def test_archived_children_are_not_found():
 def test_at_most_ten_results_and_no_address(client, practitioner):
     for number in range(14):
         child("Amy", "Smith", address_line_1=f"{number + 1} Secret Lane", postcode="LS6 3QT")
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
     response = client.get(search_url(name="Amy Smith"))
     page = response.content.decode()
     assert response.status_code == 200
@@ -237,7 +238,7 @@ def test_a_shielded_childs_postcode_district_is_not_shown(client, practitioner):
         review_on=timezone.localdate() + datetime.timedelta(days=90),
         shielded_by=PractitionerFactory(),
     )
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
     response = client.get(search_url(name="Amy Smith"))
     (result,) = response.context["outcome"].results
     assert result.whereabouts_hidden and result.postcode_district == ""
@@ -246,7 +247,7 @@ def test_a_shielded_childs_postcode_district_is_not_shown(client, practitioner):
 
 def test_a_result_links_to_the_record_which_asks_for_a_reason(client, practitioner):
     target = child("Amy", "Smith")
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
     page = client.get(search_url(name="Amy Smith")).content.decode()
     detail = reverse("children:detail", args=[target.pk])
     assert f'href="{detail}"' in page
@@ -257,7 +258,7 @@ def test_a_result_links_to_the_record_which_asks_for_a_reason(client, practition
 
 def test_htmx_gets_only_the_results_part(client, practitioner):
     child("Amy", "Smith")
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
     response = client.get(search_url(name="Amy Smith"), headers={"HX-Request": "true"})
     page = response.content.decode()
     assert 'id="child-search"' in page
@@ -271,7 +272,7 @@ def test_every_search_is_recorded_with_its_parameters_and_results(client, practi
     first = child("Amy", "Smith")
     second = child("Amy", "Smith", datetime.date(2015, 4, 3))
     number = valid_nhs_number(77)
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
     client.get(search_url(name="Amy Smith", date_of_birth="2015-03-04"))
     client.get(search_url(name="Zebedee Quartermaine", postcode="ex1 2ab"))
     client.get(search_url(nhs_number=f"{number[:3]} {number[3:6]} {number[6:]}"))
@@ -301,8 +302,6 @@ def test_search_records_are_append_only(practitioner):
 
 def test_administrators_are_refused(client):
     administrator = AdministratorFactory()
-    from tests.two_factor import sign_in_verified
-
     sign_in_verified(client, administrator)
     response = client.get(search_url(name="Amy Smith"))
     assert response.status_code == 403
@@ -310,13 +309,13 @@ def test_administrators_are_refused(client):
 
 
 def test_the_children_page_offers_search(client, practitioner):
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
     page = client.get(reverse("children:list")).content.decode()
     assert "Search for a child" in page
 
 
 def test_query_count_does_not_grow_with_the_results(client, practitioner):
-    client.force_login(practitioner)
+    sign_in_verified(client, practitioner)
     child("Amy", "Smith")
     one = count_queries(client, search_url(name="Amy Smith"))
     for number in range(12):

@@ -112,7 +112,7 @@ def test_only_data_managers_of_the_childs_agencies_may_shield(setting):
 
 def test_a_shielded_childs_whereabouts_are_hidden_from_practitioners(client, setting):
     child, teacher, manager, _school = setting
-    client.force_login(teacher)
+    sign_in_verified(client, teacher)
     before = client.get(reverse("children:detail", args=[child.pk])).content.decode()
     assert "7 Hidden Row" in before and "EX9 9ZZ" in before
 
@@ -155,7 +155,7 @@ def test_the_data_managers_who_may_shield_still_see_the_whereabouts(client, sett
 
 def test_every_view_of_a_shielded_record_is_flagged_for_review(client, setting):
     child, teacher, manager, _school = setting
-    client.force_login(teacher)
+    sign_in_verified(client, teacher)
     client.get(reverse("children:detail", args=[child.pk]))
     assert not AccessRecord.objects.filter(flagged_for_review=True).exists()
 
@@ -174,7 +174,7 @@ def test_every_view_of_a_shielded_record_is_flagged_for_review(client, setting):
 def test_data_managers_review_flagged_views_and_due_shieldings(client, setting):
     child, teacher, manager, _school = setting
     shield(manager, child)
-    client.force_login(teacher)
+    sign_in_verified(client, teacher)
     client.get(reverse("children:detail", args=[child.pk]))
     view = AccessRecord.objects.get(practitioner=teacher, flagged_for_review=True)
 
@@ -200,7 +200,7 @@ def test_data_managers_review_flagged_views_and_due_shieldings(client, setting):
 def test_a_data_manager_of_another_agency_sees_none_of_it(client, setting):
     child, teacher, manager, _school = setting
     shield(manager, child)
-    client.force_login(teacher)
+    sign_in_verified(client, teacher)
     client.get(reverse("children:detail", args=[child.pk]))
     view = AccessRecord.objects.get(flagged_for_review=True)
     other = PractitionerFactory(is_data_manager=True)
@@ -260,7 +260,7 @@ def test_whereabouts_for_many_children_follow_the_single_child_rule(setting):
 def test_the_review_list_makes_the_same_queries_however_many_views(client, setting):
     child, teacher, manager, _school = setting
     shield(manager, child)
-    client.force_login(teacher)
+    sign_in_verified(client, teacher)
     client.get(reverse("children:detail", args=[child.pk]))
     sign_in_verified(client, manager)
     url = reverse("children:shielding-reviews")
@@ -268,7 +268,7 @@ def test_the_review_list_makes_the_same_queries_however_many_views(client, setti
 
     for _ in range(5):
         other = InvolvementFactory(child=child)
-        client.force_login(other.practitioner)
+        sign_in_verified(client, other.practitioner)
         client.get(reverse("children:detail", args=[child.pk]))
     sign_in_verified(client, manager)
 

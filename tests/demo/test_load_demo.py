@@ -216,30 +216,33 @@ def test_demo_logins_exist_with_their_roles_and_the_shared_password():
     assert logins.DEMO_PASSWORD in output
     assert "manage.py demo_totp coordinator" in output
     assert "manage.py demo_totp admin" in output
+    assert "manage.py demo_totp practitioner" in output
 
 
-def test_everyone_who_must_use_two_factor_has_a_confirmed_demo_device():
-    load()
+def test_every_demo_account_must_use_two_factor_and_has_a_confirmed_demo_device():
+    load(seed=5)
 
-    required = [user for user in Practitioner.objects.all() if policy.requires_two_factor(user)]
-    assert {user.username for user in required} >= {"admin", "coordinator"}
-    for user in required:
+    everyone = list(Practitioner.objects.all())
+    assert {user.username for user in everyone} >= {"admin", "coordinator", "practitioner"}
+    for user in everyone:
+        assert policy.requires_two_factor(user)
         device = TOTPDevice.objects.get(user=user)
         assert device.confirmed
         assert device.name == logins.DEMO_DEVICE_NAME
-    assert not TOTPDevice.objects.filter(user__username="practitioner").exists()
+        assert device.key == logins.totp_key(5, user.username)
 
 
-def test_demo_totp_prints_a_code_the_device_accepts(settings):
+@pytest.mark.parametrize("username", ["coordinator", "practitioner", "grace.adeyemi"])
+def test_demo_totp_prints_a_code_the_device_accepts(settings, username):
     settings.DEBUG = True
     load()
     out = StringIO()
 
-    call_command("demo_totp", "coordinator", stdout=out, stderr=StringIO())
+    call_command("demo_totp", username, stdout=out, stderr=StringIO())
 
     code = out.getvalue().strip()
     assert len(code) == 6 and code.isdigit()
-    device = TOTPDevice.objects.get(user__username="coordinator")
+    device = TOTPDevice.objects.get(user__username=username)
     assert device.verify_token(code)
 
 

@@ -134,6 +134,9 @@ def make_referral(
     from joinedup.referrals import lifecycle
     from joinedup.sharing import policy
 
+    # Sharing without consent (issue 6): on a lawful reason the referrer says why consent
+    # was not sought when sending; test referrals say "not sought: harmful delay".
+    consent_position = details.pop("consent_position", "not_sought_delay")
     child = child or ChildFactory()
     referrer = referrer or PractitionerFactory()
     if not Involvement.objects.filter(child=child, practitioner=referrer).exists():
@@ -151,7 +154,9 @@ def make_referral(
     if status == "withdrawn":
         return lifecycle.withdraw(referral, by=referrer, reason="No longer needed")
     decision = policy.can_send_referral(referrer, referral)
-    referral = lifecycle.send_referral(referral, by=referrer, decision=decision)
+    referral = lifecycle.send_referral(
+        referral, by=referrer, decision=decision, consent_position=consent_position
+    )
     answerer = referrer if referral.handled_outside else service.maintainers.first()
     by_hand = lifecycle.ByHand("Phone call with the service") if referral.handled_outside else None
     steps = ["sent", "acknowledged", "accepted", "started", "completed"]

@@ -116,6 +116,21 @@ def world(db) -> World:
         started_at=timezone.now() - datetime.timedelta(days=1, hours=4),
         expires_at=timezone.now() - datetime.timedelta(days=1),
     )
+    # Sharing without consent (issue 6): 'member' (no supervisor named) shared without
+    # consent, so 'coordinator', as data protection lead, confirms it; made directly, so
+    # nobody is notified.
+    from joinedup.sharing.models import SharingDecision
+
+    sharing_decision = SharingDecision.objects.create(
+        child=child,
+        lawful_basis="significant_harm",
+        consent_position="not_sought_risk",
+        why="Bruising seen at school; asking the family could put the child at risk",
+        what_shared="The child's name, date of birth and school",
+        shared_with="Brook Lane Children's Social Care",
+        decided_by=member,
+        confirm_by=timezone.now() + datetime.timedelta(hours=24),
+    )
     # Services directory (docs/services-directory.md): a published entry of the school,
     # kept up to date by 'member' (its maintainer); the school's data manager and the
     # coordinator of a partnership it belongs to may change it too. The data manager has
@@ -291,6 +306,22 @@ def world(db) -> World:
         [involved], subject="Referral acknowledged", url=f"/referrals/{sent_referral.pk}/"
     )
 
+    # Partnership toolkit (issue 7): the coordinator has started one exercise of each kind
+    # for the partnership, whose current members are 'involved', 'member' and 'coordinator'.
+    from joinedup.toolkit import services as toolkit
+
+    exercises = {
+        kind: toolkit.create_exercise(
+            partnership=partnership,
+            kind=kind,
+            title=f"Our {kind}",
+            question="Should we meet every month?",
+            held_on=today,
+            created_by=coordinator,
+        )
+        for kind in ("diamond_ranking", "force_field", "swot")
+    }
+
     return World(
         users={
             "involved": involved,
@@ -336,6 +367,11 @@ def world(db) -> World:
             "draft_referral_id": draft_referral.pk,
             "notification_id": involved_notification.pk,
             "break_glass_id": expired_break_glass.pk,
+            "sharing_decision_id": sharing_decision.pk,
+            "exercise_id": exercises["diamond_ranking"].pk,
+            "statement_id": exercises["diamond_ranking"].statements.first().pk,
+            "force_field_id": exercises["force_field"].pk,
+            "swot_id": exercises["swot"].pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

@@ -12,13 +12,13 @@ from django.db import transaction
 from django.urls import reverse
 
 from joinedup.casework import escalation, paper, services
-from joinedup.casework.models import Consent
 from joinedup.referrals import fhir, lifecycle, pack
 from joinedup.sharing import policy
 from joinedup.sharing.disclosures import record_disclosure
 from joinedup.sharing.models import (
     AccessRecord,
     AppendOnlyError,
+    Consent,
     Disclosure,
     DisclosureBasis,
     DisclosureKind,

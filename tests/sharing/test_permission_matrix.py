@@ -65,9 +65,8 @@ RULES: dict[str, Rule] = {
     "accounts:set-up-two-factor": allow(SIGNED_IN),
     "accounts:security": allow(SIGNED_IN),
     "accounts:set-password": allow(PUBLIC),
-    "accounts:turn-off-two-factor": allow(
-        SIGNED_IN - {"coordinator", "administrator", "data_manager"}, method="POST"
-    ),
+    # Nobody: everyone must use two-factor authentication (policy.requires_two_factor).
+    "accounts:turn-off-two-factor": allow(method="POST"),
     "accounts:change-password": allow(SIGNED_IN),
     # Notifications (docs/referrals.md): everyone signed in has their own list and settings;
     # a notification is opened (marked read) by its recipient only: the world's is for
@@ -100,6 +99,35 @@ RULES: dict[str, Rule] = {
     ),
     "partnerships:agency-list": allow(SIGNED_IN),
     "partnerships:agency-detail": allow(SIGNED_IN),
+    # Partnership toolkit (docs/toolkit.md): the partnership's current members ('involved',
+    # 'member', 'coordinator') see its exercises, start them and take part; the world's
+    # exercises were started by 'coordinator', who alone rewords statements and closes them.
+    "toolkit:index": allow(PRACTITIONERS),
+    "toolkit:partnership": allow("involved", "member", "coordinator"),
+    "toolkit:create": allow("involved", "member", "coordinator"),
+    "toolkit:exercise": allow("involved", "member", "coordinator"),
+    "toolkit:result": allow("involved", "member", "coordinator"),
+    "toolkit:result-csv": allow("involved", "member", "coordinator"),
+    "toolkit:submit-ranking": allow("involved", "member", "coordinator", method="POST"),
+    "toolkit:add-force": allow(
+        "involved",
+        "member",
+        "coordinator",
+        method="POST",
+        data={"direction": "for", "description": "Shared funding", "strength": "4"},
+    ),
+    "toolkit:add-strategy": allow(
+        "involved", "member", "coordinator", method="POST", data={"description": "Ask early"}
+    ),
+    "toolkit:add-swot-item": allow(
+        "involved",
+        "member",
+        "coordinator",
+        method="POST",
+        data={"quadrant": "strengths", "text": "We trust each other"},
+    ),
+    "toolkit:reword-statement": allow("coordinator"),
+    "toolkit:change-status": allow("coordinator", method="POST"),
     # Services directory (docs/services-directory.md): searching, an entry's page and the
     # printable directory are public (no child data); the CSV export and "My services" are
     # for anyone signed in. The world's entry is the school's, maintained by 'member'; the
@@ -175,6 +203,13 @@ RULES: dict[str, Rule] = {
     "children:detail": allow("involved"),
     # The disclosure log: whoever may view the child (policy.can_view_disclosures).
     "children:disclosures": allow("involved"),
+    # Consent records (issue 6, tests/sharing/test_consent_records.py): whoever may view
+    # the child reads them; recording, changing and withdrawing need an involvement or a
+    # place on the team ('involved'). The world's consent (consent_id) is the episode's.
+    "children:consents": allow("involved"),
+    "children:new-consent": allow("involved"),
+    "children:change-consent": allow("involved"),
+    "children:withdraw-consent": allow("involved"),
     # A family's view (subject access): a data manager of one of the child's agencies
     # (policy.can_produce_family_view; the world's data manager is the school's).
     "children:family-view": allow("data_manager"),
@@ -195,6 +230,11 @@ RULES: dict[str, Rule] = {
     "children:break-glass": allow(PRACTITIONERS),
     "children:break-glass-reviews": allow("coordinator"),
     "children:break-glass-review": allow("coordinator"),
+    # Sharing without consent (tests/sharing/test_sharing_decisions.py): every practitioner
+    # has a queue (of decisions waiting for them); the world's decision by 'member', who has
+    # no supervisor, is confirmed by 'coordinator' as data protection lead, never 'member'.
+    "children:sharing-decisions": allow(PRACTITIONERS),
+    "children:sharing-decision": allow("coordinator"),
     # Consent for a sensitive involvement: the practitioner involved only (the world's
     # involvement is not sensitive, so nobody may; tests/children/test_index_page.py
     # covers the allowed case).

@@ -8,11 +8,12 @@ from django.template.defaultfilters import filesizeformat
 
 from joinedup.children.feeds.format import FIELDS, normalise_heading
 from joinedup.children.feeds.reading import max_bytes
+from joinedup.forms import ModelChoiceField
 from joinedup.partnerships.models import Agency
 
 
 class UploadFeedForm(forms.Form):
-    agency = forms.ModelChoiceField(
+    agency = ModelChoiceField(
         queryset=Agency.objects.none(),
         label="Which agency's records are these?",
         empty_label=None,
@@ -30,7 +31,7 @@ class UploadFeedForm(forms.Form):
     def __init__(self, *args: Any, agencies: QuerySet[Agency], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         agency_field = self.fields["agency"]
-        assert isinstance(agency_field, forms.ModelChoiceField)  # noqa: S101
+        assert isinstance(agency_field, ModelChoiceField)  # noqa: S101
         agency_field.queryset = agencies
 
     def clean_file(self) -> Any:

@@ -21,7 +21,6 @@ from joinedup.demo.load import (
     LoadSummary,
     existing_data,
     load_demo_area,
-    two_factor_usernames,
 )
 
 
@@ -124,7 +123,6 @@ class Command(BaseCommand):
 
 def logins_text() -> str:
     """The block of demo logins printed at the end of a load."""
-    two_factor = set(two_factor_usernames())
     specs = {spec.username: spec for spec in area.PRACTITIONERS}
     rows = [
         ("admin", "System administrator (manages accounts; sees no child data)"),
@@ -136,26 +134,26 @@ def logins_text() -> str:
         ),
     ]
     other_coordinators = sorted(
-        two_factor - {"admin", "coordinator"} - set(area.data_manager_usernames())
+        set(area.coordinator_usernames()) - {"coordinator"} - set(area.data_manager_usernames())
     )
     lines = [
         "",
         "Demo logins",
         "===========",
         f"Password for every demo account: {logins.DEMO_PASSWORD}",
+        "Everyone uses two-factor authentication. Every demo account has a demo authenticator;",
+        "get its current code with: .venv/bin/python manage.py demo_totp <username>",
+        "(development only: it refuses to run unless DEBUG is on).",
         "",
     ]
     for username, role in rows:
         lines.append(f"  {username:<14} {role}")
-        if username in two_factor:
-            lines.append(
-                f"  {'':<14} two-factor code: .venv/bin/python manage.py demo_totp {username}"
-            )
+        lines.append(f"  {'':<14} two-factor code: .venv/bin/python manage.py demo_totp {username}")
     lines += [
         "",
-        "Other coordinators (two-factor codes from demo_totp too): "
-        + ", ".join(other_coordinators),
-        "Every other practitioner signs in as firstname.lastname, e.g. grace.adeyemi.",
+        "Other coordinators: " + ", ".join(other_coordinators),
+        "Every other practitioner signs in as firstname.lastname, e.g. grace.adeyemi",
+        "(two-factor code: .venv/bin/python manage.py demo_totp grace.adeyemi).",
         "",
     ]
     return "\n".join(lines)
