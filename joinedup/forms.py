@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
@@ -100,3 +101,15 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                         params={"pk": pk},
                     )
         return super()._check_values(value)  # type: ignore[misc]  # private in the stubs
+
+
+def add_errors(form: forms.Form, problem: ValidationError) -> None:
+    """Put a service's ValidationError on the form: each field's messages on that field
+    (or at the top when the form has no such field), a message for no field at the top."""
+    if hasattr(problem, "error_dict"):
+        for name, errors in problem.error_dict.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        for message in problem.messages:
+            form.add_error(None, message)

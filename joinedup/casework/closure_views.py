@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from joinedup.casework import closure, outcome_ratings
 from joinedup.casework.outcome_forms import ClosureForm, OutcomeRatingsForm, ReopenForm
-from joinedup.casework.outcome_views import add_errors
+from joinedup.forms import add_errors
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import policy
 from joinedup.sharing.models import AccessAction

@@ -3,7 +3,6 @@ selectors of casework.escalation), then call its services."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -13,18 +12,10 @@ from django.views.decorators.http import require_http_methods
 from joinedup.casework import escalation
 from joinedup.casework.escalation_forms import StepDownForm, StepUpDecisionForm, StepUpForm
 from joinedup.casework.models import StepUp, StepUpStatus
+from joinedup.forms import add_errors
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import policy
 from joinedup.sharing.models import AccessAction
-
-
-def _add_errors(form: forms.Form, problem: ValidationError) -> None:
-    if hasattr(problem, "error_dict"):
-        for name, errors in problem.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, problem)
 
 
 def _action(request: AuthenticatedRequest) -> str:
@@ -61,7 +52,7 @@ def step_up(request: AuthenticatedRequest, episode_id: int) -> HttpResponse:
                 path=request.get_full_path(),
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(
                 request,
@@ -113,7 +104,7 @@ def step_up_decision(request: AuthenticatedRequest, step_up_id: int) -> HttpResp
                 site_url=request.build_absolute_uri("/"),
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             if accepted:
                 messages.success(
@@ -165,7 +156,7 @@ def step_down(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
                 consent_competence_note=data["consent_competence_note"],
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, "The early help episode is open, with your handover summary.")
             return redirect("casework:episode", episode_id=handover.episode_id)

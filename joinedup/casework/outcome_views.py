@@ -3,7 +3,6 @@ then call casework.outcome_ratings."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -14,20 +13,12 @@ from django.views.decorators.http import require_http_methods
 from joinedup.casework import outcome_ratings
 from joinedup.casework.models import RatingOccasion
 from joinedup.casework.outcome_forms import OutcomeRatingsForm
+from joinedup.forms import add_errors
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing.models import AccessAction
 
 # Ratings at closure are recorded on the close page, with the closure.
 PAGE_OCCASIONS = (RatingOccasion.ASSESSMENT, RatingOccasion.REVIEW)
-
-
-def add_errors(form: forms.Form, problem: ValidationError) -> None:
-    if hasattr(problem, "error_dict"):
-        for name, errors in problem.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, problem)
 
 
 def _occasion(request: AuthenticatedRequest) -> tuple[str, int | None]:

@@ -20,17 +20,9 @@ from joinedup.casework.plan_forms import (
     EditActionForm,
     NeedForm,
 )
+from joinedup.forms import add_errors
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import policy
-
-
-def _add_errors(form: forms.Form, problem: ValidationError) -> None:
-    if hasattr(problem, "error_dict"):
-        for name, errors in problem.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, problem)
 
 
 def _managed_episode(request: AuthenticatedRequest, episode_id: int) -> Episode:
@@ -71,7 +63,7 @@ def add_need(request: AuthenticatedRequest, episode_id: int) -> HttpResponse:
                 description=form.cleaned_data["description"],
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, "The need is added to the plan.")
             return redirect("casework:plan", episode_id=episode.pk)
@@ -94,7 +86,7 @@ def add_desired_outcome(
                 outcomes=list(form.cleaned_data["outcomes"]),
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, "The desired outcome is added to the plan.")
             return redirect("casework:plan", episode_id=episode.pk)
@@ -132,7 +124,7 @@ def add_action(
                 responsible_agency=data.get("responsible_agency"),
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, "The action is added to the plan.")
             return redirect("casework:plan", episode_id=episode.pk)
@@ -197,7 +189,7 @@ def edit_action(request: AuthenticatedRequest, episode_id: int, action_id: int) 
                     episode=episode,
                 )
             except ValidationError as problem:
-                _add_errors(form, problem)
+                add_errors(form, problem)
             else:
                 messages.success(request, "The action is updated.")
                 return redirect("casework:plan", episode_id=episode.pk)

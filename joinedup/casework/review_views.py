@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -15,17 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from joinedup.casework import reviews
 from joinedup.casework.models import Episode
 from joinedup.casework.review_forms import RecordReviewForm, ScheduleReviewForm
+from joinedup.forms import add_errors
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import policy
-
-
-def _add_errors(form: forms.Form, problem: ValidationError) -> None:
-    if hasattr(problem, "error_dict"):
-        for name, errors in problem.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, problem)
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,7 +36,7 @@ def schedule_review(request: AuthenticatedRequest, episode_id: int) -> HttpRespo
                 location=form.cleaned_data["location"],
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, "The review is scheduled and the team invited by email.")
             return redirect("casework:team-review", episode_id=episode.pk, team_review_id=review.pk)
@@ -136,7 +127,7 @@ def record_review(
                 next_review_due=data.get("next_review_due"),
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, "The review is recorded.")
             return redirect("casework:team-review", episode_id=episode.pk, team_review_id=review.pk)

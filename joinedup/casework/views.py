@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -23,18 +22,10 @@ from joinedup.casework.forms import (
 )
 from joinedup.casework.models import Episode, TeamMember
 from joinedup.children.models import Child
+from joinedup.forms import add_errors
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import policy
 from joinedup.sharing.models import Consent
-
-
-def _add_errors(form: forms.Form, problem: ValidationError) -> None:
-    if hasattr(problem, "error_dict"):
-        for name, errors in problem.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, problem)
 
 
 @require_http_methods(["GET", "POST"])
@@ -57,7 +48,7 @@ def open_episode(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
         try:
             episode = services.open_episode(practitioner=request.user, children=children)
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, "The early help episode is open.")
             return redirect("casework:episode", episode_id=episode.pk)
@@ -155,7 +146,7 @@ def record_consent(request: AuthenticatedRequest, episode_id: int) -> HttpRespon
         try:
             services.record_consent(practitioner=request.user, episode=episode, **form.cleaned_data)
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, "Consent is recorded.")
             return redirect("casework:episode", episode_id=episode.pk)
@@ -175,7 +166,7 @@ def withdraw_consent(
                 practitioner=request.user, consent=consent, reason=form.cleaned_data["reason"]
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(
                 request, "The withdrawal of consent is recorded and takes effect today."
@@ -202,7 +193,7 @@ def add_team_member(request: AuthenticatedRequest, episode_id: int) -> HttpRespo
                 participant_relationship=data["participant_relationship"],
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, "The team member is added.")
             return redirect("casework:episode", episode_id=episode.pk)
@@ -237,7 +228,7 @@ def choose_lead(request: AuthenticatedRequest, episode_id: int) -> HttpResponse:
                 notes=form.cleaned_data["notes"],
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, "The lead professional is recorded.")
             return redirect("casework:episode", episode_id=episode.pk)

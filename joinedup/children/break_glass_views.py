@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from joinedup.children.models import Child
+from joinedup.forms import add_errors
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import break_glass, policy
 from joinedup.sharing.models import BreakGlassAccess, BreakGlassReview
@@ -48,16 +49,6 @@ class BreakGlassReviewForm(forms.Form):
     )
 
 
-def _add_errors(form: forms.Form, problem: ValidationError) -> None:
-    if hasattr(problem, "error_dict"):
-        for name, errors in problem.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        for message in problem.messages:
-            form.add_error(None, message)
-
-
 @require_http_methods(["GET", "POST"])
 def start_break_glass(request: AuthenticatedRequest, child_id: int) -> HttpResponse:
     child = get_object_or_404(Child, pk=child_id)
@@ -75,7 +66,7 @@ def start_break_glass(request: AuthenticatedRequest, child_id: int) -> HttpRespo
                 path=request.get_full_path(),
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.warning(
                 request,
@@ -123,7 +114,7 @@ def break_glass_review(request: AuthenticatedRequest, break_glass_id: int) -> Ht
                     note=form.cleaned_data["note"],
                 )
             except ValidationError as problem:
-                _add_errors(form, problem)
+                add_errors(form, problem)
             else:
                 messages.success(request, "Your review of the emergency access is recorded.")
                 return redirect("children:break-glass-reviews")

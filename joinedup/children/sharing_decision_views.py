@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from joinedup.children.models import Child
+from joinedup.forms import add_errors
 from joinedup.http import AuthenticatedRequest
 from joinedup.sharing import policy, sharing_decisions
 from joinedup.sharing.models import SharingDecision, SharingDecisionOutcome
@@ -34,16 +35,6 @@ class ConfirmSharingDecisionForm(forms.Form):
         required=False,
         max_length=2000,
     )
-
-
-def _add_errors(form: forms.Form, problem: ValidationError) -> None:
-    if hasattr(problem, "error_dict"):
-        for name, errors in problem.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        for message in problem.messages:
-            form.add_error(None, message)
 
 
 @require_GET
@@ -97,7 +88,7 @@ def sharing_decision(request: AuthenticatedRequest, sharing_decision_id: int) ->
                     note=form.cleaned_data["note"],
                 )
             except ValidationError as problem:
-                _add_errors(form, problem)
+                add_errors(form, problem)
             else:
                 messages.success(request, "Your confirmation of the decision is recorded.")
                 return redirect("children:sharing-decisions")

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -18,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from joinedup.accounts.models import Practitioner
+from joinedup.forms import add_errors
 from joinedup.http import AuthenticatedRequest
 from joinedup.referrals import lifecycle, service_queue, services
 from joinedup.referrals.answer_forms import (
@@ -114,15 +114,6 @@ STEPS: dict[str, Step] = {
 }
 
 
-def _add_errors(form: forms.Form, problem: ValidationError) -> None:
-    if hasattr(problem, "error_dict"):
-        for name, errors in problem.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, problem)
-
-
 def _done_message(referral: Referral, *, by_hand: bool) -> str:
     what = f"referral {referral.reference} {referral.get_status_display().lower()}"
     if by_hand:
@@ -165,7 +156,7 @@ def _answer(request: AuthenticatedRequest, referral_id: int, step: Step) -> Http
         except lifecycle.InvalidTransition as refused:
             refusal = str(refused)
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, _done_message(answered, by_hand=page.by_hand))
             return _after_answer(request, answered)
@@ -284,7 +275,7 @@ def update_waiting_time(request: AuthenticatedRequest, service_slug: str) -> Htt
                 updated_by=request.user,
             )
         except ValidationError as problem:
-            _add_errors(form, problem)
+            add_errors(form, problem)
         else:
             messages.success(request, f"The waiting time of {service.name} is updated.")
             if policy.can_view_service_referrals(request.user, service):

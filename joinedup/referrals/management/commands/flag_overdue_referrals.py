@@ -10,33 +10,22 @@ The service's staff and the referrer are told once per referral for each of the 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
+from joinedup.commands import DailyNoticeCommand
 from joinedup.referrals.timeliness import overdue_notices, tell_overdue
 
 
-class Command(BaseCommand):
+class Command(DailyNoticeCommand):
+    today_help = "Judge lateness as on this day."
+    dry_run_help = "Say who would be told; tell nobody."
     help = (
         "Notify the service's staff and the referrer of each referral that has become "
         "overdue to acknowledge or to decide (once per referral for each)."
     )
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--today", metavar="YYYY-MM-DD", help="Judge lateness as on this day.")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Say who would be told; tell nobody."
-        )
-
     def handle(self, *args: Any, **options: Any) -> None:
-        today = None
-        if options["today"]:
-            try:
-                today = date.fromisoformat(options["today"])
-            except ValueError:
-                raise CommandError("--today must be a date like 2026-09-01") from None
+        today = self.today(options)
         notices = overdue_notices(today)
         if options["dry_run"]:
             people = 0

@@ -9,41 +9,35 @@ weekly (docs/services-directory.md). Example::
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.template.loader import render_to_string
 
+from joinedup.commands import DailyNoticeCommand
 from joinedup.referrals.selectors import stale_services_by_owner
 
 
-class Command(BaseCommand):
+class Command(DailyNoticeCommand):
+    today_help = "Judge staleness as on this day."
+    dry_run_help = "Say who would be emailed; send nothing."
     help = (
         "Email the people who keep directory entries up to date a list of their entries last "
         "checked more than DIRECTORY_STALE_AFTER_DAYS ago."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
         parser.add_argument(
             "--site-url",
             default="",
             help="The address people reach Joined Up at, for the links in the emails.",
         )
-        parser.add_argument("--today", metavar="YYYY-MM-DD", help="Judge staleness as on this day.")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Say who would be emailed; send nothing."
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = None
-        if options["today"]:
-            try:
-                today = date.fromisoformat(options["today"])
-            except ValueError:
-                raise CommandError("--today must be a date like 2026-09-01") from None
+        today = self.today(options)
         site_url = options["site_url"].rstrip("/")
         owners = stale_services_by_owner(today)
         sent = 0

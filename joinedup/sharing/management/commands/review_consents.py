@@ -13,33 +13,22 @@ consent's dates). Run it daily (docs/operations.md). Example::
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
+from joinedup.commands import DailyNoticeCommand
 from joinedup.sharing.consent_reviews import expiry_notices, review_notices, tell
 
 
-class Command(BaseCommand):
+class Command(DailyNoticeCommand):
+    today_help = "Judge the dates as on this day."
+    dry_run_help = "Say who would be told; tell nobody."
     help = (
         "Notify the recorder of each consent due for review, and the team members who lost "
         "access because a consent expired (once each)."
     )
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--today", metavar="YYYY-MM-DD", help="Judge the dates as on this day.")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Say who would be told; tell nobody."
-        )
-
     def handle(self, *args: Any, **options: Any) -> None:
-        today = None
-        if options["today"]:
-            try:
-                today = date.fromisoformat(options["today"])
-            except ValueError:
-                raise CommandError("--today must be a date like 2026-09-01") from None
+        today = self.today(options)
         reviews = review_notices(today)
         expiries = expiry_notices(today)
         if options["dry_run"]:
