@@ -172,7 +172,22 @@ def verify_two_factor(request: AuthenticatedRequest) -> HttpResponse:
             _complete_two_factor(request, device)
             return HttpResponseRedirect(next_url or reverse("home"))
         form.add_error("code", _wrong_code_message(check))
-    return render(request, "accounts/verify_two_factor.html", {"form": form, "next": next_url})
+    return render(
+        request,
+        "accounts/verify_two_factor.html",
+        {"form": form, "next": next_url, "demo_code": _demo_code(practitioner)},
+    )
+
+
+def _demo_code(practitioner: Practitioner) -> tuple[str, int] | None:
+    """In development only (DEBUG), a demo account's current code, so that someone trying
+    the demo area needs no second terminal. Never in a live service: current_demo_code
+    answers None unless DEBUG is on and the device is the demo area's own."""
+    if not settings.DEBUG:
+        return None
+    from joinedup.demo.load import current_demo_code
+
+    return current_demo_code(practitioner.username)
 
 
 def _complete_two_factor(request: AuthenticatedRequest, device: TOTPDevice) -> None:

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from joinedup.accounts.models import Notification, Practitioner
@@ -74,6 +75,25 @@ def demo_accounts_q() -> Q:
     """Demo accounts: a username from the demo cast and an e-mail address in its domain."""
     usernames = [spec.username for spec in area.PRACTITIONERS]
     return Q(username__in=usernames, email__endswith=f"@{area.EMAIL_DOMAIN}")
+
+
+def current_demo_code(username: str) -> tuple[str, int] | None:
+    """The current two-factor code of a demo account and the seconds it stays valid, or
+    None: only with DEBUG on, and only for the demo area's own authenticators (a real
+    account's device never qualifies, whatever its name)."""
+    if not settings.DEBUG:
+        return None
+    device = TOTPDevice.objects.filter(
+        user__in=Practitioner.objects.filter(demo_accounts_q()),
+        user__username=username,
+        name=logins.DEMO_DEVICE_NAME,
+        confirmed=True,
+    ).first()
+    if device is None:
+        return None
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    seconds_left = device.step - int(time.time() - device.t0) % device.step
+    return f"{totp.token():0{device.digits}d}", seconds_left
 
 
 def existing_data() -> str:

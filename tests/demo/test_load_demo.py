@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -261,6 +262,46 @@ def test_demo_totp_refuses_accounts_that_are_not_demo_accounts(settings):
 
     with pytest.raises(CommandError, match="not a demo account"):
         call_command("demo_totp", "real.person", stdout=StringIO())
+
+
+def _code_page(client, username: str) -> str:
+    client.post(
+        reverse("accounts:sign-in"), {"username": username, "password": logins.DEMO_PASSWORD}
+    )
+    response = client.get(reverse("accounts:verify-two-factor"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_in_development_the_code_page_shows_a_demo_accounts_code(client, settings):
+    settings.DEBUG = True
+    load()
+    page = _code_page(client, "practitioner")
+    assert 'id="demo-code"' in page
+    device = TOTPDevice.objects.get(user__username="practitioner")
+    code = page.split('id="demo-code"')[1].split("<strong>")[2].split("</strong>")[0]
+    assert device.verify_token(code)
+
+
+def test_a_live_service_never_shows_a_code(client, settings):
+    load()
+    settings.DEBUG = False
+    assert 'id="demo-code"' not in _code_page(client, "practitioner")
+
+
+def test_a_real_account_never_gets_a_code_even_in_development(client, settings):
+    settings.DEBUG = True
+    real = PractitionerFactory(username="real.person")
+    real.set_password("a long passphrase for real")
+    real.save()
+    TOTPDevice.objects.create(user=real, name=logins.DEMO_DEVICE_NAME, confirmed=True)
+    client.post(
+        reverse("accounts:sign-in"),
+        {"username": "real.person", "password": "a long passphrase for real"},
+    )
+    response = client.get(reverse("accounts:verify-two-factor"))
+    assert response.status_code == 200
+    assert 'id="demo-code"' not in response.content.decode()
 
 
 def test_loading_again_without_flush_refuses_and_changes_nothing():

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from joinedup.accounts.models import Practitioner
-from joinedup.demo import logins
-from joinedup.demo.load import demo_accounts_q
+from joinedup.demo.load import current_demo_code
 
 
 class Command(BaseCommand):
@@ -32,21 +27,13 @@ class Command(BaseCommand):
                 "machine, never for a live service."
             )
         username = options["username"]
-        demo_accounts = Practitioner.objects.filter(demo_accounts_q())
-        device = TOTPDevice.objects.filter(
-            user__in=demo_accounts,
-            user__username=username,
-            name=logins.DEMO_DEVICE_NAME,
-            confirmed=True,
-        ).first()
-        if device is None:
+        demo_code = current_demo_code(username)
+        if demo_code is None:
             raise CommandError(
                 f"{username} is not a demo account with a demo authenticator. Load the demo "
                 "area with `manage.py load_demo` and use one of the logins it prints."
             )
-        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-        code = f"{totp.token():0{device.digits}d}"
-        seconds_left = device.step - int(time.time() - device.t0) % device.step
+        code, seconds_left = demo_code
         self.stdout.write(code)
         if options["verbosity"] > 0:
             self.stderr.write(f"Valid for another {seconds_left} s.")
