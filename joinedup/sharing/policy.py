@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from joinedup.partnerships.models import Agency
     from joinedup.referrals.models import ServiceImport
     from joinedup.sharing.models import AccessRecord
-    from joinedup.toolkit.models import Exercise
+    from joinedup.toolkit.models import Exercise, PartnershipMeeting, SelfEvaluation
 
     User = Practitioner | AnonymousUser
 
@@ -1837,3 +1837,33 @@ def can_manage_exercise(user: User, exercise: Exercise) -> Decision:
     return Decision(
         exercise.created_by_id == user.pk or is_coordinator_of(user, exercise.partnership)
     )
+
+
+# A partnership's meetings and term dates: its current members see the schedule, the
+# minutes and the calendar file; its coordinators plan meetings and enter term dates; a
+# meeting is also managed (minutes, actions, status) by the member who created it.
+
+
+def can_view_meetings(user: User, partnership: Partnership) -> Decision:
+    return Decision(is_current_member_of(user, partnership))
+
+
+def can_plan_meetings(user: User, partnership: Partnership) -> Decision:
+    """Adding meetings and entering term dates: the partnership's coordinators."""
+    return Decision(is_coordinator_of(user, partnership))
+
+
+def can_manage_meeting(user: User, meeting: PartnershipMeeting) -> Decision:
+    if not is_current_member_of(user, meeting.partnership):
+        return DENIED
+    return Decision(
+        meeting.created_by_id == user.pk or is_coordinator_of(user, meeting.partnership)
+    )
+
+
+# Self-evaluations: the partnership's current members start them, rate every item and see
+# the group result with the evidence Joined Up holds (counts only, no child named).
+
+
+def can_take_part_in_self_evaluation(user: User, evaluation: SelfEvaluation) -> Decision:
+    return Decision(is_current_member_of(user, evaluation.partnership))

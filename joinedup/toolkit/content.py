@@ -105,3 +105,90 @@ def tool_content(kind: str) -> ToolContent:
     if content.kind != kind:
         raise ContentError(f"{path.name}: says kind '{content.kind}', expected '{kind}'")
     return content
+
+
+# Self-evaluation checklists -------------------------------------------------------------
+#
+# One JSON file per checklist in ``content/checklists/``: ``key``, ``name``, ``source``,
+# ``summary`` and ``items``, each item with a ``key`` (answers are stored by it, so it
+# never changes), ``text`` and ``source``, and optionally the ``evidence`` Joined Up shows
+# beside it (toolkit.evidence computes each kind).
+
+CHECKLIST_DIR = CONTENT_DIR / "checklists"
+EVIDENCE_KINDS = (
+    "meetings_every_half_term",
+    "reviews_on_time",
+    "referrals_acknowledged_on_time",
+)
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    text: str
+    source: str
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Checklist:
+    key: str
+    name: str
+    source: str
+    summary: str
+    items: tuple[ChecklistItem, ...]
+
+
+def parse_checklist(data: Any, *, where: str) -> Checklist:
+    """Checks one checklist and returns it; raises ContentError saying what is wrong."""
+    if not isinstance(data, dict):
+        raise ContentError(f"{where}: expected a mapping with key, name, source and items")
+    for field in ("key", "name", "source", "summary"):
+        if not _text(data.get(field)):
+            raise ContentError(f"{where}: '{field}' is missing or empty")
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list) or not raw_items:
+        raise ContentError(f"{where}: 'items' must be a non-empty list")
+    items: list[ChecklistItem] = []
+    for number, raw in enumerate(raw_items, start=1):
+        if not isinstance(raw, dict):
+            raise ContentError(f"{where}: item {number} must be a mapping with key, text, source")
+        key, text, source = _text(raw.get("key")), _text(raw.get("text")), _text(raw.get("source"))
+        if not text:
+            raise ContentError(f"{where}: item {number} has no text")
+        if not source:
+            raise ContentError(f"{where}: item {number} ('{text[:40]}') has no source framework")
+        if not key or key in {item.key for item in items}:
+            raise ContentError(f"{where}: item {number} needs a key of its own")
+        evidence = _text(raw.get("evidence"))
+        if evidence and evidence not in EVIDENCE_KINDS:
+            raise ContentError(f"{where}: item {number} names unknown evidence '{evidence}'")
+        items.append(ChecklistItem(key=key, text=text, source=source, evidence=evidence))
+    return Checklist(
+        key=data["key"].strip(),
+        name=data["name"].strip(),
+        source=data["source"].strip(),
+        summary=" ".join(data["summary"].split()),
+        items=tuple(items),
+    )
+
+
+def checklist_files() -> list[Path]:
+    return sorted(CHECKLIST_DIR.glob("*.json"))
+
+
+def load_checklist_file(path: Path) -> Checklist:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as problem:
+        raise ContentError(f"{path.name}: cannot be read as JSON ({problem})") from problem
+    checklist = parse_checklist(data, where=path.name)
+    if checklist.key != path.stem:
+        raise ContentError(f"{path.name}: says key '{checklist.key}', expected '{path.stem}'")
+    return checklist
+
+
+@cache
+def checklists() -> dict[str, Checklist]:
+    """Every checklist by key, read once per process."""
+    return {path.stem: load_checklist_file(path) for path in checklist_files()}

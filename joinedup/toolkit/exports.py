@@ -1,11 +1,19 @@
 """Each exercise's result as CSV, made safe against spreadsheet formula injection by the
-project's one CSV writer (children.feeds.exports.csv_bytes)."""
+project's one CSV writer (children.feeds.exports.csv_bytes), and the group result of a
+self-evaluation."""
 
 from __future__ import annotations
 
 from joinedup.children.feeds.exports import csv_bytes
-from joinedup.toolkit.models import Exercise, ExerciseKind
-from joinedup.toolkit.selectors import diamond_result, force_field_result, swot_result
+from joinedup.toolkit.content import checklists
+from joinedup.toolkit.evidence import evidence_for
+from joinedup.toolkit.models import Exercise, ExerciseKind, Rating, SelfEvaluation
+from joinedup.toolkit.selectors import (
+    diamond_result,
+    force_field_result,
+    self_evaluation_result,
+    swot_result,
+)
 
 
 def _heading(exercise: Exercise) -> list[list[object]]:
@@ -78,4 +86,45 @@ def result_csv(exercise: Exercise) -> bytes:
         for quadrant in swot_result(exercise):
             for item in quadrant.items:
                 rows.append([quadrant.label, item.text, item.added_by])
+    return csv_bytes(rows)
+
+
+def self_evaluation_csv(evaluation: SelfEvaluation) -> bytes:
+    """The group result of a self-evaluation: each item's ratings, mean and spread, with
+    the evidence Joined Up holds (counts only) and what members wrote."""
+    checklist = checklists()[evaluation.checklist]
+    held = evidence_for(
+        evaluation.partnership, {item.evidence for item in checklist.items if item.evidence}
+    )
+    rows: list[list[object]] = [
+        ["Self-evaluation", checklist.name],
+        ["Based on", checklist.source],
+        ["Partnership", evaluation.partnership.name],
+        ["Date held", evaluation.held_on.isoformat()],
+        [],
+        [
+            "Item",
+            "Source",
+            "Members who rated",
+            *(label for label in Rating.labels),
+            "Mean rating",
+            "Spread (standard deviation)",
+            "Evidence in Joined Up",
+            "Evidence members gave",
+        ],
+    ]
+    for result in self_evaluation_result(evaluation):
+        found = held.get(result.item.evidence)
+        rows.append(
+            [
+                result.item.text,
+                result.item.source,
+                result.count,
+                *result.rating_counts(),
+                "" if result.mean is None else result.mean,
+                "" if result.spread is None else result.spread,
+                " ".join([found.summary, *found.details]) if found else "",
+                " | ".join(result.evidence_given),
+            ]
+        )
     return csv_bytes(rows)

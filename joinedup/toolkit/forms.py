@@ -9,13 +9,18 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from joinedup.accounts.models import Practitioner
 from joinedup.forms import GovukDateField, ModelChoiceField
+from joinedup.partnerships.models import Membership
+from joinedup.toolkit.content import ChecklistItem, checklists
 from joinedup.toolkit.models import (
     DIAMOND_ROWS,
     DiamondStatement,
     ExerciseKind,
     ForceDirection,
     ForceFieldForce,
+    MeetingStatus,
+    Rating,
     SwotQuadrant,
 )
 from joinedup.toolkit.services import check_diamond_shape
@@ -166,3 +171,133 @@ class SwotItemForm(forms.Form):
     text = forms.CharField(
         label="What would you add?", max_length=300, error_messages={"required": "Enter your point"}
     )
+
+
+# Meetings ------------------------------------------------------------------------------
+
+
+class TermDateForm(forms.Form):
+    name = forms.CharField(
+        label="Term",
+        max_length=100,
+        help_text="For example, Autumn 2026",
+        error_messages={"required": "Enter the term's name"},
+    )
+    starts_on = GovukDateField(label="First day of term", what="the first day of term")
+    ends_on = GovukDateField(label="Last day of term", what="the last day of term")
+    half_term_starts_on = GovukDateField(
+        label="First day of the half-term holiday (optional)",
+        what="the first day of the half-term holiday",
+        required=False,
+    )
+    half_term_ends_on = GovukDateField(
+        label="Last day of the half-term holiday (optional)",
+        what="the last day of the half-term holiday",
+        required=False,
+    )
+
+
+class MeetingForm(forms.Form):
+    held_on = GovukDateField(label="Date", what="the date of the meeting")
+    starts_at = forms.TimeField(
+        label="Start time (optional)",
+        required=False,
+        help_text="For example, 14:00",
+        error_messages={"invalid": "Enter the start time as hours and minutes, like 14:00"},
+    )
+    location = forms.CharField(label="Where (optional)", max_length=200, required=False)
+    agenda = forms.CharField(label="Agenda (optional)", required=False, widget=forms.Textarea)
+
+
+class MeetingRecordForm(MeetingForm):
+    """The meeting's details with its minutes and status, for whoever manages it."""
+
+    status = forms.ChoiceField(
+        label="Status",
+        choices=MeetingStatus.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the meeting is planned, held or cancelled"},
+    )
+    minutes = forms.CharField(label="Minutes", required=False, widget=forms.Textarea)
+
+
+class MeetingActionForm(forms.Form):
+    description = forms.CharField(
+        label="Action", max_length=300, error_messages={"required": "Describe the action"}
+    )
+    owner = ModelChoiceField(
+        label="Who will do it?",
+        queryset=Practitioner.objects.none(),
+        error_messages={"required": "Choose who will do it"},
+    )
+    due_on = GovukDateField(label="Due by (optional)", what="the date it is due", required=False)
+
+    def __init__(self, *args: Any, partnership: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "action_%s")
+        super().__init__(*args, **kwargs)
+        members = Membership.objects.current().filter(partnership=partnership)
+        self.fields["owner"].queryset = Practitioner.objects.filter(  # type: ignore[attr-defined]
+            pk__in=members.values("practitioner")
+        ).order_by("last_name", "first_name", "pk")
+
+
+# Self-evaluation -----------------------------------------------------------------------
+
+
+class SelfEvaluationForm(forms.Form):
+    checklist = forms.ChoiceField(
+        label="Which checklist?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a checklist"},
+    )
+    held_on = GovukDateField(label="Date held", what="the date of the self-evaluation")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["checklist"].choices = [  # type: ignore[attr-defined]
+            (key, checklist.name) for key, checklist in checklists().items()
+        ]
+
+
+class SelfEvaluationAnswersForm(forms.Form):
+    """One rating (radio buttons, 1 to 4) and an optional note of evidence per item."""
+
+    def __init__(
+        self,
+        *args: Any,
+        items: tuple[ChecklistItem, ...],
+        current: dict[str, tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for number, item in enumerate(items, start=1):
+            rating, evidence = (current or {}).get(item.key, (None, ""))
+            self.fields[f"rating_{item.key}"] = forms.TypedChoiceField(
+                label=f"{number}. {item.text}",
+                choices=[(str(value), label) for value, label in Rating.choices],
+                coerce=int,
+                widget=forms.RadioSelect,
+                initial=None if rating is None else str(rating),
+                error_messages={"required": "Choose a rating for this item"},
+            )
+            self.fields[f"evidence_{item.key}"] = forms.CharField(
+                label="What shows this? (optional)",
+                required=False,
+                widget=forms.Textarea,
+                initial=evidence,
+            )
+
+    def item_fields(self) -> list[tuple[ChecklistItem, forms.BoundField, forms.BoundField]]:
+        return [
+            (item, self[f"rating_{item.key}"], self[f"evidence_{item.key}"]) for item in self.items
+        ]
+
+    def answers(self) -> dict[str, tuple[int, str]]:
+        return {
+            item.key: (
+                self.cleaned_data[f"rating_{item.key}"],
+                self.cleaned_data[f"evidence_{item.key}"],
+            )
+            for item in self.items
+        }

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from joinedup.partnerships.models import Partnership
+from joinedup.toolkit.content import checklists
 
 # The diamond: one statement in row 1 (most important), then two, three, two and one.
 DIAMOND_ROWS: dict[int, int] = {1: 1, 2: 2, 3: 3, 4: 2, 5: 1}
@@ -200,3 +201,146 @@ class SwotItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_quadrant_display()}: {self.text}"
+
+
+# Meetings (issue 7, part 8) ------------------------------------------------------------
+
+
+class TermDate(models.Model):
+    """One school term as a coordinator enters it. The days outside every term entered
+    are school holidays, when the partnership does not meet."""
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="terms")
+    name = models.CharField("Term", max_length=100)
+    starts_on = models.DateField("First day of term")
+    ends_on = models.DateField("Last day of term")
+    half_term_starts_on = models.DateField(
+        "First day of the half-term holiday", null=True, blank=True
+    )
+    half_term_ends_on = models.DateField("Last day of the half-term holiday", null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="term_ends_after_it_starts"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(half_term_starts_on__isnull=True, half_term_ends_on__isnull=True)
+                    | Q(
+                        half_term_starts_on__gt=models.F("starts_on"),
+                        half_term_ends_on__gte=models.F("half_term_starts_on"),
+                        half_term_ends_on__lt=models.F("ends_on"),
+                    )
+                ),
+                name="half_term_inside_term",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y})"
+
+
+class MeetingStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    HELD = "held", "Held"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PartnershipMeeting(models.Model):
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="meetings")
+    held_on = models.DateField("Date")
+    starts_at = models.TimeField("Start time", null=True, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    agenda = models.TextField(blank=True)
+    minutes = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=9, choices=MeetingStatus.choices, default=MeetingStatus.PLANNED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["held_on", "starts_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Partnership meeting, {self.held_on:%d %b %Y}"
+
+
+class MeetingAction(models.Model):
+    meeting = models.ForeignKey(
+        PartnershipMeeting, on_delete=models.CASCADE, related_name="actions"
+    )
+    description = models.CharField(max_length=300)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField("Due by", null=True, blank=True)
+    done_on = models.DateField("Done on", null=True, blank=True)
+
+    class Meta:
+        ordering = ["done_on", "due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+# Self-evaluation (issue 7, part 3) -----------------------------------------------------
+
+
+class Rating(models.IntegerChoices):
+    NOT_IN_PLACE = 1, "1 – Not in place"
+    STARTING = 2, "2 – Starting to happen"
+    MOSTLY = 3, "3 – Mostly in place"
+    FULLY = 4, "4 – Fully in place"
+
+
+class SelfEvaluation(models.Model):
+    """One dated run of a checklist (toolkit/content/checklists/) by the partnership."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="self_evaluations"
+    )
+    checklist = models.CharField(max_length=64)
+    held_on = models.DateField("Date held")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Self-evaluation {self.checklist} ({self.held_on:%d %b %Y})"
+
+    @property
+    def name(self) -> str:
+        """The checklist's name from the content files."""
+        found = checklists().get(self.checklist)
+        return found.name if found else self.checklist
+
+
+class SelfEvaluationAnswer(models.Model):
+    """One member's rating of one checklist item; answering again replaces it."""
+
+    evaluation = models.ForeignKey(SelfEvaluation, on_delete=models.CASCADE, related_name="answers")
+    item_key = models.CharField(max_length=64)
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    rating = models.PositiveSmallIntegerField(choices=Rating.choices)
+    evidence = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "item_key", "member"], name="one_answer_per_item_and_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=4), name="self_evaluation_rating_1_to_4"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_key}: {self.rating}"

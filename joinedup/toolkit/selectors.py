@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q, QuerySet
 
 from joinedup.partnerships.models import Membership, Partnership
+from joinedup.toolkit.content import ChecklistItem, checklists
 from joinedup.toolkit.models import (
     DIAMOND_ROWS,
     DiamondPlacement,
@@ -21,8 +22,13 @@ from joinedup.toolkit.models import (
     ForceDirection,
     ForceFieldForce,
     ForceFieldStrategy,
+    MeetingAction,
+    PartnershipMeeting,
+    Rating,
+    SelfEvaluation,
     SwotItem,
     SwotQuadrant,
+    TermDate,
 )
 
 if TYPE_CHECKING:
@@ -312,4 +318,90 @@ def swot_result(exercise: Exercise) -> list[SwotQuadrantResult]:
     return [
         SwotQuadrantResult(quadrant=value, label=label, items=grouped[value])
         for value, label in SwotQuadrant.choices
+    ]
+
+
+# Meetings ------------------------------------------------------------------------------
+
+
+def meetings_for_partnership(partnership: Partnership) -> QuerySet[PartnershipMeeting]:
+    """The partnership's meetings in date order, with how many actions each has open."""
+    return (
+        PartnershipMeeting.objects.filter(partnership=partnership)
+        .annotate(open_action_count=Count("actions", filter=Q(actions__done_on__isnull=True)))
+        .order_by("held_on", "starts_at", "pk")
+    )
+
+
+def meeting_for_page(meeting_id: int) -> QuerySet[PartnershipMeeting]:
+    return PartnershipMeeting.objects.select_related("partnership", "created_by").filter(
+        pk=meeting_id
+    )
+
+
+def actions_of(meeting: PartnershipMeeting) -> list[MeetingAction]:
+    return list(meeting.actions.select_related("owner"))
+
+
+def term_dates_of(partnership: Partnership) -> list[TermDate]:
+    return list(TermDate.objects.filter(partnership=partnership).order_by("starts_on", "pk"))
+
+
+# Self-evaluation -----------------------------------------------------------------------
+
+
+def self_evaluations_for_partnership(partnership: Partnership) -> QuerySet[SelfEvaluation]:
+    return SelfEvaluation.objects.filter(partnership=partnership).annotate(
+        member_count=Count("answers__member", distinct=True)
+    )
+
+
+def self_evaluation_for_page(self_evaluation_id: int) -> QuerySet[SelfEvaluation]:
+    return SelfEvaluation.objects.select_related("partnership").filter(pk=self_evaluation_id)
+
+
+def answers_by(evaluation: SelfEvaluation, member: Practitioner) -> dict[str, tuple[int, str]]:
+    return {
+        answer.item_key: (answer.rating, answer.evidence)
+        for answer in evaluation.answers.filter(member=member)
+    }
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    item: ChecklistItem
+    ratings: tuple[int, ...]
+    evidence_given: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.ratings)
+
+    @property
+    def mean(self) -> float | None:
+        return round(sum(self.ratings) / len(self.ratings), 2) if self.ratings else None
+
+    @property
+    def spread(self) -> float | None:
+        """The standard deviation of the ratings: 0 when every member gave the same."""
+        if not self.ratings:
+            return None
+        mean = sum(self.ratings) / len(self.ratings)
+        return round(math.sqrt(sum((r - mean) ** 2 for r in self.ratings) / len(self.ratings)), 2)
+
+    def rating_counts(self) -> list[int]:
+        return [self.ratings.count(value) for value in Rating.values]
+
+
+def self_evaluation_result(evaluation: SelfEvaluation) -> list[ItemResult]:
+    """Each item's ratings across the members who answered, in the checklist's order."""
+    ratings: dict[str, list[int]] = defaultdict(list)
+    evidence: dict[str, list[str]] = defaultdict(list)
+    for key, rating, given in evaluation.answers.values_list("item_key", "rating", "evidence"):
+        ratings[key].append(rating)
+        if given:
+            evidence[key].append(given)
+    return [
+        ItemResult(item, tuple(ratings[item.key]), tuple(evidence[item.key]))
+        for item in checklists()[evaluation.checklist].items
     ]

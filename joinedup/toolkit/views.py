@@ -14,23 +14,41 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from joinedup.forms import add_errors
 from joinedup.http import AuthenticatedRequest
 from joinedup.partnerships.models import Partnership
 from joinedup.sharing import policy
-from joinedup.toolkit import charts, selectors, services
-from joinedup.toolkit.content import tool_content
+from joinedup.toolkit import charts, exports, selectors, services
+from joinedup.toolkit.content import checklists, tool_content
+from joinedup.toolkit.evidence import evidence_for
 from joinedup.toolkit.exports import result_csv
 from joinedup.toolkit.forms import (
     DiamondRankingForm,
     ExerciseForm,
     ForceForm,
+    MeetingActionForm,
+    MeetingForm,
+    MeetingRecordForm,
+    SelfEvaluationAnswersForm,
+    SelfEvaluationForm,
     StatementForm,
     StrategyForm,
     SwotItemForm,
+    TermDateForm,
 )
-from joinedup.toolkit.models import DiamondStatement, Exercise, ExerciseKind, ExerciseStatus
+from joinedup.toolkit.ics import schedule_calendar
+from joinedup.toolkit.models import (
+    DiamondStatement,
+    Exercise,
+    ExerciseKind,
+    ExerciseStatus,
+    MeetingAction,
+    PartnershipMeeting,
+    SelfEvaluation,
+)
 
 
 def _partnership(partnership_id: int) -> Partnership:
@@ -68,6 +86,7 @@ def partnership_toolkit(request: AuthenticatedRequest, partnership_id: int) -> H
         {
             "partnership": partnership,
             "exercises": selectors.exercises_for_partnership(partnership),
+            "self_evaluations": selectors.self_evaluations_for_partnership(partnership),
             "tools": [tool_content(kind) for kind in ExerciseKind.values],
         },
     )
@@ -284,3 +303,306 @@ def change_status(request: AuthenticatedRequest, exercise_id: int) -> HttpRespon
         request, f"{exercise.title} has been {'reopened' if exercise.is_open else 'closed'}."
     )
     return redirect("toolkit:exercise", exercise_id=exercise.pk)
+
+
+# Meetings ------------------------------------------------------------------------------
+
+
+def _meeting(meeting_id: int) -> PartnershipMeeting:
+    return get_object_or_404(selectors.meeting_for_page(meeting_id))
+
+
+MEMBERS_ONLY = "The partnership's meetings are for its current members."
+
+
+@require_GET
+def meeting_schedule(request: AuthenticatedRequest, partnership_id: int) -> HttpResponse:
+    """The partnership's meetings, and the dates proposed for the half terms that have no
+    meeting yet over the next twelve months."""
+    partnership = _partnership(partnership_id)
+    policy.require(policy.can_view_meetings(request.user, partnership), MEMBERS_ONLY)
+    today = timezone.localdate()
+    return render(
+        request,
+        "toolkit/meetings.html",
+        {
+            "partnership": partnership,
+            "meetings": selectors.meetings_for_partnership(partnership),
+            "has_terms": bool(selectors.term_dates_of(partnership)),
+            "proposed": services.propose_schedule(partnership, today),
+            "can_plan": bool(policy.can_plan_meetings(request.user, partnership)),
+        },
+    )
+
+
+@require_GET
+def meeting_calendar(request: AuthenticatedRequest, partnership_id: int) -> HttpResponse:
+    partnership = _partnership(partnership_id)
+    policy.require(policy.can_view_meetings(request.user, partnership), MEMBERS_ONLY)
+    response = HttpResponse(
+        schedule_calendar(partnership, selectors.meetings_for_partnership(partnership)),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="meetings-{partnership.pk}.ics"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def add_meeting(request: AuthenticatedRequest, partnership_id: int) -> HttpResponse:
+    partnership = _partnership(partnership_id)
+    policy.require(
+        policy.can_plan_meetings(request.user, partnership),
+        "Only the partnership's coordinators can plan its meetings.",
+    )
+    form = MeetingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        meeting = services.add_meeting(
+            partnership=partnership, created_by=request.user, **form.cleaned_data
+        )
+        messages.success(request, f"A meeting on {meeting.held_on:%-d %B %Y} has been planned.")
+        return redirect("toolkit:meeting", meeting_id=meeting.pk)
+    return render(request, "toolkit/add_meeting.html", {"partnership": partnership, "form": form})
+
+
+@require_POST
+def add_proposed_meetings(request: AuthenticatedRequest, partnership_id: int) -> HttpResponse:
+    partnership = _partnership(partnership_id)
+    policy.require(
+        policy.can_plan_meetings(request.user, partnership),
+        "Only the partnership's coordinators can plan its meetings.",
+    )
+    planned = services.add_proposed_meetings(
+        partnership=partnership, start=timezone.localdate(), created_by=request.user
+    )
+    messages.success(request, f"{len(planned)} meeting{'s' if len(planned) != 1 else ''} planned.")
+    return redirect("toolkit:meetings", partnership_id=partnership.pk)
+
+
+def _meeting_page(
+    request: AuthenticatedRequest,
+    meeting: PartnershipMeeting,
+    *,
+    record_form: MeetingRecordForm | None = None,
+    action_form: MeetingActionForm | None = None,
+) -> HttpResponse:
+    can_manage = bool(policy.can_manage_meeting(request.user, meeting))
+    context: dict[str, Any] = {
+        "meeting": meeting,
+        "partnership": meeting.partnership,
+        "actions": selectors.actions_of(meeting),
+        "can_manage": can_manage,
+        "form": record_form or action_form,  # the form with errors, for the title
+    }
+    if can_manage:
+        context["record_form"] = record_form or MeetingRecordForm(
+            initial={
+                "held_on": meeting.held_on,
+                # As typed, not localised ("2 p.m." would not parse back).
+                "starts_at": f"{meeting.starts_at:%H:%M}" if meeting.starts_at else "",
+                "location": meeting.location,
+                "agenda": meeting.agenda,
+                "minutes": meeting.minutes,
+                "status": meeting.status,
+            }
+        )
+        context["action_form"] = action_form or MeetingActionForm(partnership=meeting.partnership)
+    return render(request, "toolkit/meeting.html", context)
+
+
+@require_GET
+def meeting_page(request: AuthenticatedRequest, meeting_id: int) -> HttpResponse:
+    meeting = _meeting(meeting_id)
+    policy.require(policy.can_view_meetings(request.user, meeting.partnership), MEMBERS_ONLY)
+    return _meeting_page(request, meeting)
+
+
+@require_POST
+def record_meeting(request: AuthenticatedRequest, meeting_id: int) -> HttpResponse:
+    """Changes the meeting's details, records its minutes, marks it held or cancelled."""
+    meeting = _meeting(meeting_id)
+    policy.require(
+        policy.can_manage_meeting(request.user, meeting),
+        "Only whoever planned the meeting, or a coordinator, can change it.",
+    )
+    form = MeetingRecordForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_meeting(meeting=meeting, **form.cleaned_data)
+        except ValidationError as problem:
+            add_errors(form, problem)
+        else:
+            messages.success(request, "The meeting has been saved.")
+            return redirect("toolkit:meeting", meeting_id=meeting.pk)
+    return _meeting_page(request, meeting, record_form=form)
+
+
+@require_POST
+def add_meeting_action(request: AuthenticatedRequest, meeting_id: int) -> HttpResponse:
+    meeting = _meeting(meeting_id)
+    policy.require(
+        policy.can_manage_meeting(request.user, meeting),
+        "Only whoever planned the meeting, or a coordinator, can add its actions.",
+    )
+    form = MeetingActionForm(request.POST, partnership=meeting.partnership)
+    if form.is_valid():
+        try:
+            services.add_meeting_action(meeting=meeting, **form.cleaned_data)
+        except ValidationError as problem:
+            add_errors(form, problem)
+        else:
+            messages.success(request, "The action has been added.")
+            return redirect("toolkit:meeting", meeting_id=meeting.pk)
+    return _meeting_page(request, meeting, action_form=form)
+
+
+@require_POST
+def complete_meeting_action(request: AuthenticatedRequest, meeting_action_id: int) -> HttpResponse:
+    action = get_object_or_404(
+        MeetingAction.objects.select_related("meeting__partnership"), pk=meeting_action_id
+    )
+    policy.require(
+        policy.can_manage_meeting(request.user, action.meeting),
+        "Only whoever planned the meeting, or a coordinator, can mark its actions done.",
+    )
+    services.complete_meeting_action(action=action, done_on=timezone.localdate())
+    messages.success(request, "The action has been marked done.")
+    return redirect("toolkit:meeting", meeting_id=action.meeting_id)
+
+
+@require_GET
+def term_dates(request: AuthenticatedRequest, partnership_id: int) -> HttpResponse:
+    partnership = _partnership(partnership_id)
+    policy.require(policy.can_view_meetings(request.user, partnership), MEMBERS_ONLY)
+    return render(
+        request,
+        "toolkit/term_dates.html",
+        {
+            "partnership": partnership,
+            "terms": selectors.term_dates_of(partnership),
+            "can_plan": bool(policy.can_plan_meetings(request.user, partnership)),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def add_term_date(request: AuthenticatedRequest, partnership_id: int) -> HttpResponse:
+    partnership = _partnership(partnership_id)
+    policy.require(
+        policy.can_plan_meetings(request.user, partnership),
+        "Only the partnership's coordinators can enter term dates.",
+    )
+    form = TermDateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            term = services.add_term_date(partnership=partnership, **form.cleaned_data)
+        except ValidationError as problem:
+            add_errors(form, problem)
+        else:
+            messages.success(request, f"{term.name} has been added.")
+            return redirect("toolkit:term-dates", partnership_id=partnership.pk)
+    return render(request, "toolkit/add_term_date.html", {"partnership": partnership, "form": form})
+
+
+# Self-evaluation -----------------------------------------------------------------------
+
+
+def _self_evaluation(self_evaluation_id: int) -> SelfEvaluation:
+    return get_object_or_404(selectors.self_evaluation_for_page(self_evaluation_id))
+
+
+@require_http_methods(["GET", "POST"])
+def create_self_evaluation(request: AuthenticatedRequest, partnership_id: int) -> HttpResponse:
+    partnership = _partnership(partnership_id)
+    policy.require(
+        policy.can_run_exercise(request.user, partnership),
+        "Only the partnership's current members can start a self-evaluation.",
+    )
+    form = SelfEvaluationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        evaluation = services.start_self_evaluation(
+            partnership=partnership, created_by=request.user, **form.cleaned_data
+        )
+        messages.success(request, "The self-evaluation has been started.")
+        return redirect("toolkit:self-evaluation", self_evaluation_id=evaluation.pk)
+    return render(
+        request,
+        "toolkit/create_self_evaluation.html",
+        {"partnership": partnership, "form": form},
+    )
+
+
+def _self_evaluation_page(
+    request: AuthenticatedRequest,
+    evaluation: SelfEvaluation,
+    form: SelfEvaluationAnswersForm | None = None,
+) -> HttpResponse:
+    checklist = checklists()[evaluation.checklist]
+    held = evidence_for(
+        evaluation.partnership, {item.evidence for item in checklist.items if item.evidence}
+    )
+    answers_form = form or SelfEvaluationAnswersForm(
+        items=checklist.items, current=selectors.answers_by(evaluation, request.user)
+    )
+    return render(
+        request,
+        "toolkit/self_evaluation.html",
+        {
+            "evaluation": evaluation,
+            "partnership": evaluation.partnership,
+            "checklist": checklist,
+            "items": [
+                (item, rating, note, held.get(item.evidence))
+                for item, rating, note in answers_form.item_fields()
+            ],
+            "answers_form": answers_form,
+            "form": form,  # the form with errors, for the error summary
+            "result": selectors.self_evaluation_result(evaluation),
+        },
+    )
+
+
+@require_GET
+def self_evaluation_page(request: AuthenticatedRequest, self_evaluation_id: int) -> HttpResponse:
+    evaluation = _self_evaluation(self_evaluation_id)
+    policy.require(
+        policy.can_take_part_in_self_evaluation(request.user, evaluation),
+        "Self-evaluations are for the partnership's current members.",
+    )
+    return _self_evaluation_page(request, evaluation)
+
+
+@require_POST
+def answer_self_evaluation(request: AuthenticatedRequest, self_evaluation_id: int) -> HttpResponse:
+    evaluation = _self_evaluation(self_evaluation_id)
+    policy.require(
+        policy.can_take_part_in_self_evaluation(request.user, evaluation),
+        "Self-evaluations are for the partnership's current members.",
+    )
+    form = SelfEvaluationAnswersForm(request.POST, items=checklists()[evaluation.checklist].items)
+    if form.is_valid():
+        try:
+            services.answer_self_evaluation(
+                evaluation=evaluation, member=request.user, answers=form.answers()
+            )
+        except ValidationError as problem:
+            add_errors(form, problem)
+        else:
+            messages.success(request, "Your ratings have been saved.")
+            return redirect("toolkit:self-evaluation", self_evaluation_id=evaluation.pk)
+    return _self_evaluation_page(request, evaluation, form)
+
+
+@require_GET
+def self_evaluation_csv(request: AuthenticatedRequest, self_evaluation_id: int) -> HttpResponse:
+    evaluation = _self_evaluation(self_evaluation_id)
+    policy.require(
+        policy.can_take_part_in_self_evaluation(request.user, evaluation),
+        "Self-evaluations are for the partnership's current members.",
+    )
+    response = HttpResponse(
+        exports.self_evaluation_csv(evaluation), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="self-evaluation-{evaluation.held_on:%Y-%m-%d}-{evaluation.pk}.csv"'
+    )
+    return response

@@ -1,10 +1,13 @@
 """Issue 7's group exercises, driven through the browser: the coordinator of a partnership
 starts a diamond ranking and a force-field analysis; three members, each in their own
 browser, rank the statements and add forces; each member's page shows the group result,
-everyone's contributions included, without being reloaded."""
+everyone's contributions included, without being reloaded. Then the coordinator enters the
+term dates and a held meeting, and starts a self-evaluation that shows the evidence Joined
+Up holds from meetings, casework reviews and referrals."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterator
 
@@ -201,4 +204,54 @@ def test_three_members_run_a_diamond_ranking_and_a_force_field_together(
     expect(page.locator("#exercises")).to_contain_text(DIAMOND_TITLE)
     expect(page.locator("#exercises")).to_contain_text("3 diamonds")
     checker.check("toolkit-journey-toolkit-list")
+
+    # The coordinator enters the term dates and a meeting the partnership held last week.
+    today = timezone.localdate()
+    page.get_by_role("link", name="Term dates").click()
+    page.wait_for_load_state("load")
+    page.get_by_role("link", name="Add a term").click()
+    page.wait_for_load_state("load")
+    checker.check("toolkit-journey-add-term")
+    page.get_by_label("Term", exact=True).fill("This term")
+    fill_date(page, "First day of term", today - datetime.timedelta(days=100))
+    fill_date(page, "Last day of term", today + datetime.timedelta(days=60))
+    page.get_by_role("button", name="Add the term").click()
+    page.wait_for_load_state("load")
+    expect(page.locator("#terms")).to_contain_text("This term")
+    page.goto(reverse("toolkit:meetings", args=[partnership.pk]))
+    page.get_by_role("link", name="Plan a meeting").click()
+    page.wait_for_load_state("load")
+    fill_date(page, "Date", today - datetime.timedelta(days=7))
+    page.get_by_label("Start time (optional)").fill("14:00")
+    page.get_by_label("Where (optional)").fill("Brook Lane family hub")
+    page.get_by_role("button", name="Plan the meeting").click()
+    page.wait_for_load_state("load")
+    page.get_by_label("Held", exact=True).check()
+    page.get_by_label("Minutes", exact=True).fill("We agreed one front door for referrals.")
+    page.get_by_role("button", name="Save the meeting").click()
+    page.wait_for_load_state("load")
+    expect(page.locator("#meeting-status")).to_have_text("Held")
+    checker.check("toolkit-journey-meeting")
+    page.goto(reverse("toolkit:meetings", args=[partnership.pk]))
+    expect(page.locator("#meetings")).to_contain_text("Brook Lane family hub")
+    checker.check("toolkit-journey-meetings")
+
+    # A self-evaluation shows the evidence Joined Up holds beside the items that use it.
+    page.goto(reverse("toolkit:partnership", args=[partnership.pk]))
+    page.get_by_role("link", name="Start a self-evaluation").click()
+    page.wait_for_load_state("load")
+    page.get_by_label("Building blocks of effective multi-agency working").check()
+    fill_date(page, "Date held", today)
+    page.get_by_role("button", name="Start the self-evaluation").click()
+    page.wait_for_load_state("load")
+    expect(page.locator("[data-evidence='meetings_every_half_term']")).to_contain_text(
+        "Met in 1 of 2 half terms"
+    )
+    expect(page.locator("[data-evidence='reviews_on_time']")).to_contain_text(
+        "reviews held by their due date"
+    )
+    expect(page.locator("[data-evidence='referrals_acknowledged_on_time']")).to_contain_text(
+        "acknowledged on time"
+    )
+    checker.check("toolkit-journey-self-evaluation")
     checker.assert_no_problems()

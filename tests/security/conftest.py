@@ -58,6 +58,9 @@ STRANGER_KEYS = frozenset(
         "statement_id",
         "force_field_id",
         "swot_id",
+        "meeting_id",
+        "meeting_action_id",
+        "self_evaluation_id",
         "uidb64",
         "token",
     }
@@ -291,6 +294,13 @@ def build_stranger_area() -> dict[str, Any]:
         )
         for kind in ("diamond_ranking", "force_field", "swot")
     }
+    meeting = toolkit.add_meeting(partnership=partnership, held_on=today, created_by=stranger_dm)
+    meeting_action = toolkit.add_meeting_action(
+        meeting=meeting, description="Hillside protocol", owner=stranger_dm
+    )
+    self_evaluation = toolkit.start_self_evaluation(
+        partnership=partnership, checklist="building_blocks", held_on=today, created_by=stranger_dm
+    )
 
     return {
         "child_id": child.pk,
@@ -329,6 +339,9 @@ def build_stranger_area() -> dict[str, Any]:
         "statement_id": exercises["diamond_ranking"].statements.first().pk,
         "force_field_id": exercises["force_field"].pk,
         "swot_id": exercises["swot"].pk,
+        "meeting_id": meeting.pk,
+        "meeting_action_id": meeting_action.pk,
+        "self_evaluation_id": self_evaluation.pk,
         "uidb64": "MQ",
         "token": "set-password",
     }

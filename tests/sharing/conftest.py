@@ -321,6 +321,14 @@ def world(db) -> World:
         )
         for kind in ("diamond_ranking", "force_field", "swot")
     }
+    # A partnership meeting planned by the coordinator today, with one action.
+    meeting = toolkit.add_meeting(partnership=partnership, held_on=today, created_by=coordinator)
+    meeting_action = toolkit.add_meeting_action(
+        meeting=meeting, description="Share the protocol", owner=coordinator
+    )
+    self_evaluation = toolkit.start_self_evaluation(
+        partnership=partnership, checklist="building_blocks", held_on=today, created_by=coordinator
+    )
 
     return World(
         users={
@@ -372,6 +380,9 @@ def world(db) -> World:
             "statement_id": exercises["diamond_ranking"].statements.first().pk,
             "force_field_id": exercises["force_field"].pk,
             "swot_id": exercises["swot"].pk,
+            "meeting_id": meeting.pk,
+            "meeting_action_id": meeting_action.pk,
+            "self_evaluation_id": self_evaluation.pk,
             # A set-password link that does not work: the page explains, with a 200.
             "uidb64": "MQ",
             "token": "set-password",

@@ -128,6 +128,33 @@ RULES: dict[str, Rule] = {
     ),
     "toolkit:reword-statement": allow("coordinator"),
     "toolkit:change-status": allow("coordinator", method="POST"),
+    # Meetings: members see the schedule, term dates, meetings and the calendar file; the
+    # coordinator plans meetings and enters terms, and manages the world's meeting, which
+    # they planned.
+    "toolkit:meetings": allow("involved", "member", "coordinator"),
+    "toolkit:meetings-ics": allow("involved", "member", "coordinator"),
+    "toolkit:term-dates": allow("involved", "member", "coordinator"),
+    "toolkit:meeting": allow("involved", "member", "coordinator"),
+    "toolkit:add-meeting": allow("coordinator"),
+    "toolkit:add-term-date": allow("coordinator"),
+    "toolkit:add-proposed-meetings": allow("coordinator", method="POST"),
+    "toolkit:record-meeting": allow(
+        "coordinator",
+        method="POST",
+        data={"held_on": datetime.date.today().isoformat(), "status": "held", "minutes": "Met"},
+    ),
+    "toolkit:add-meeting-action": allow(
+        "coordinator", method="POST", data={"description": "Book the room"}
+    ),
+    "toolkit:complete-meeting-action": allow("coordinator", method="POST"),
+    # Self-evaluations: every current member starts one, rates its items and sees the group
+    # result with the evidence Joined Up holds.
+    "toolkit:create-self-evaluation": allow("involved", "member", "coordinator"),
+    "toolkit:self-evaluation": allow("involved", "member", "coordinator"),
+    "toolkit:self-evaluation-csv": allow("involved", "member", "coordinator"),
+    "toolkit:answer-self-evaluation": allow(
+        "involved", "member", "coordinator", method="POST", data={"rating_clear_purpose": "3"}
+    ),
     # Services directory (docs/services-directory.md): searching, an entry's page and the
     # printable directory are public (no child data); the CSV export and "My services" are
     # for anyone signed in. The world's entry is the school's, maintained by 'member'; the

@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 
 from joinedup.toolkit.content import (
+    EVIDENCE_KINDS,
     KINDS,
     ContentError,
+    checklist_files,
+    checklists,
     content_files,
+    load_checklist_file,
     load_file,
+    parse_checklist,
     parse_tool,
     tool_content,
 )
@@ -76,3 +81,71 @@ def test_a_swot_item_needs_a_quadrant():
             _tool(kind="swot", items=[{"text": "Good", "source": "SWOT analysis"}]),
             where="swot.json",
         )
+
+
+# Self-evaluation checklists --------------------------------------------------------------
+
+
+def test_both_checklists_are_there():
+    assert set(checklists()) == {"building_blocks", "partnership_readiness"}
+
+
+@pytest.mark.parametrize("path", checklist_files(), ids=lambda path: path.name)
+def test_every_checklist_item_carries_its_source_framework(path):
+    checklist = load_checklist_file(path)
+    assert checklist.source
+    keys = [item.key for item in checklist.items]
+    assert len(keys) == len(set(keys))
+    for item in checklist.items:
+        assert item.text, f"{path.name}: an item has no text"
+        assert item.source, f"{path.name}: '{item.text}' has no source framework"
+        assert not item.evidence or item.evidence in EVIDENCE_KINDS
+
+
+def test_readiness_covers_its_eight_foundations():
+    keys = {item.key for item in checklists()["partnership_readiness"].items}
+    assert {
+        "shared_values",
+        "priorities",
+        "boundaries",
+        "responsibilities",
+        "resources",
+        "leadership",
+        "capacity",
+        "trust",
+    } <= keys
+
+
+def test_every_kind_of_evidence_is_used_by_some_item():
+    used = {item.evidence for checklist in checklists().values() for item in checklist.items}
+    assert set(EVIDENCE_KINDS) <= used
+
+
+def _checklist(**fields):
+    data = {
+        "key": "building_blocks",
+        "name": "Building blocks",
+        "source": "Building blocks of effective multi-agency working",
+        "summary": "Rate each.",
+        "items": [{"key": "a", "text": "We meet", "source": "Building blocks"}],
+    }
+    data.update(fields)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ([{"key": "a", "text": "We meet"}], r"item 1 \('We meet'\) has no source"),
+        ([{"key": "a", "source": "B"}], "item 1 has no text"),
+        ([{"text": "We meet", "source": "B"}], "needs a key"),
+        (
+            [{"key": "a", "text": "x", "source": "B"}, {"key": "a", "text": "y", "source": "B"}],
+            "item 2 needs a key of its own",
+        ),
+        ([{"key": "a", "text": "x", "source": "B", "evidence": "horoscope"}], "unknown evidence"),
+    ],
+)
+def test_a_checklist_item_is_checked(items, message):
+    with pytest.raises(ContentError, match=message):
+        parse_checklist(_checklist(items=items), where="building_blocks.json")
