@@ -462,8 +462,7 @@ def test_review_consents_tells_the_team_when_consent_expired():
     assert policy.can_view_episode(nurse, episode)
     # The day comes: the consent expires (access narrows through the policy on its own).
     Consent.objects.filter(pk=consent.pk).update(expires_on=TODAY())
-    if policy.can_view_episode(nurse, episode):
-        pytest.skip("sharing.policy does not yet require consent for team access")
+    assert not policy.can_view_episode(nurse, episode)
 
     call_command("review_consents")
     call_command("review_consents")
